@@ -1,0 +1,104 @@
+"""Benchmark: `train()` against the plain Keras `model.fit` of the source code, in one process.
+
+    python -m explorer.bench [--presets A1 B2] [--seed 0]
+
+For each preset (on Fashion-MNIST, the data this machine has), trains the same model on the same
+data, batch, epochs and validation, once with `train()` and once with `model.fit`, and prints
+both times, the ratio train/fit, both final validation accuracies and the peak RSS.
+Targets: ratio ≤ 0.40 for A1 and ≤ 0.15 for B2; peak RSS ≤ 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import keras
+import numpy as np
+
+from explorer.config import RunConfig
+from explorer.data import load_dataset
+from explorer.model import build_model, make_loss, make_optimizer
+from explorer.presets import PRESETS
+from explorer.train import select_samples, train
+
+TARGET_RATIOS = {"A1": 0.40, "B2": 0.15}
+TARGET_PEAK_RSS_GB = 1.5
+
+
+def fit_reference(config: RunConfig, dataset) -> tuple[float, float]:
+    """Seconds and final validation accuracy of plain `model.fit` on the same set-up."""
+    started = time.perf_counter()
+    samples = select_samples(config, dataset)
+    model = build_model(config, samples["train_images"])
+    model.compile(
+        optimizer=make_optimizer(config, config.learning_rate),
+        loss=make_loss(config),
+        metrics=["accuracy"],
+    )
+
+    def targets(labels):  # MSE compares the softmax output with one-hot labels
+        return keras.utils.to_categorical(labels, 10) if config.loss == "mse" else labels
+
+    # The source feeds float arrays; the model's Rescaling layer does the division.
+    history = model.fit(
+        samples["train_images"].astype(np.float32),
+        targets(samples["train_labels"]),
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        validation_data=(samples["val_images"].astype(np.float32), targets(samples["val_labels"])),
+        shuffle=True,
+        verbose=0,
+    )
+    # On one-hot targets Keras's "accuracy" is categorical accuracy, the same measure.
+    return time.perf_counter() - started, float(history.history["val_accuracy"][-1])
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # Linux reports KiB
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presets", nargs="+", default=list(TARGET_RATIOS))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    dataset = load_dataset("fashion_mnist")
+    print(f"data: {dataset.source}")
+    print(
+        f"{'preset':7}{'train s':>9}{'fit s':>9}{'ratio':>8}{'target':>8}"
+        f"{'train acc':>11}{'fit acc':>9}"
+    )
+    failures = []
+    train_rss = 0.0
+    for key in args.presets:
+        config = PRESETS[key].config.replace(dataset="fashion_mnist", seed=args.seed)
+        started = time.perf_counter()
+        result = train(config, dataset)
+        train_seconds = time.perf_counter() - started
+        train_rss = max(train_rss, peak_rss_gb())  # before fit's float copies of the data
+        fit_seconds, fit_accuracy = fit_reference(config, dataset)
+        ratio = train_seconds / fit_seconds
+        target = TARGET_RATIOS.get(key, float("nan"))
+        print(
+            f"{key:7}{train_seconds:9.2f}{fit_seconds:9.2f}{ratio:8.3f}{target:8.2f}"
+            f"{result.final.val_accuracy:11.4f}{fit_accuracy:9.4f}",
+            flush=True,
+        )
+        if ratio > target:
+            failures.append(f"{key}: ratio {ratio:.3f} > {target}")
+    rss = peak_rss_gb()
+    print(
+        f"peak RSS: {rss:.2f} GB (target ≤ {TARGET_PEAK_RSS_GB} GB); "
+        f"up to the end of the last train(): {train_rss:.2f} GB"
+    )
+    if rss > TARGET_PEAK_RSS_GB:
+        failures.append(f"peak RSS {rss:.2f} GB > {TARGET_PEAK_RSS_GB} GB")
+    for failure in failures:
+        print(f"MISSED {failure}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""The six presets of the design: exact set-ups of the two source experiments.
+
+Puzzle A (a Cross Validated question): inputs ÷255 train; raw inputs with first-layer
+weights ÷255 give the same pre-activations at init, yet do not train. Puzzle B (a tutorial):
+N(0, 1) weights saturate sigmoid units; RandomNormal() with MSE and SGD reaches about 42%.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from explorer.config import RunConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    key: str  # short, URL-safe
+    title: str
+    description: str
+    config: RunConfig
+    trains: bool = True  # B1 only looks at the network at init
+
+
+_A1 = RunConfig(
+    dataset="fashion_mnist",
+    train_samples=55_000,
+    validation_samples=5_000,
+    validation_source="holdout",
+    input_scaling="divide",
+    input_divisor=255.0,
+    hidden_units=(300, 100),
+    activation="relu",
+    kernel_initializer="glorot_normal_untruncated",
+    init_scope="first",
+    weight_scale=1.0,
+    weight_scale_scope="first",
+    bias_initializer="zeros",
+    loss="cross_entropy",
+    optimizer="sgd",
+    learning_rate=0.1,
+    first_layer_lr_multiplier=1.0,
+    batch_size=32,
+    epochs=2,
+)
+_A2 = _A1.replace(input_divisor=1.0, weight_scale=255.0)
+_A3 = _A2.replace(first_layer_lr_multiplier=1 / 255**2)
+
+# B1 feeds uniform random inputs to one Dense(256, sigmoid) layer; no data, no training.
+_B1 = RunConfig(
+    hidden_units=(256,),
+    activation="sigmoid",
+    kernel_initializer="random_normal",
+    init_param=1.0,
+    init_scope="first",
+    bias_initializer="zeros",
+)
+_B2 = RunConfig(
+    dataset="mnist",
+    train_samples=60_000,
+    validation_samples=10_000,
+    validation_source="test",
+    input_scaling="divide",
+    input_divisor=255.0,
+    hidden_units=(64,),
+    activation="sigmoid",
+    kernel_initializer="random_normal",
+    init_param=0.05,  # Keras RandomNormal()'s default stddev
+    init_scope="first",
+    bias_initializer="zeros",
+    loss="mse",
+    optimizer="sgd",
+    learning_rate=0.01,
+    batch_size=128,
+    epochs=20,
+)
+_B3 = _B2.replace(kernel_initializer="glorot_uniform")
+
+PRESETS: dict[str, Preset] = {
+    preset.key: preset
+    for preset in (
+        Preset("A1", "A1 scaled inputs", "Fashion-MNIST ÷255, Glorot-normal first layer.", _A1),
+        Preset(
+            "A2",
+            "A2 raw inputs, weights ÷255",
+            "Same pre-activations at init as A1, yet SGD blows up.",
+            _A2,
+        ),
+        Preset(
+            "A3",
+            "A3 A2 + first-layer lr ÷255²",
+            "The first kernel's learning rate × 1/65025 makes A2 retrace A1.",
+            _A3,
+        ),
+        Preset(
+            "B1",
+            "B1 N(0,1) saturation",
+            "Dense(256, sigmoid) with N(0, 1) weights on uniform inputs: outputs pile at 0 and 1.",
+            _B1,
+            trains=False,
+        ),
+        Preset(
+            "B2",
+            "B2 the 42% run",
+            "MNIST, RandomNormal(0.05) + sigmoid, MSE, SGD 0.01, 20 epochs.",
+            _B2,
+        ),
+        Preset("B3", "B3 B2 with Glorot", "B2 with a Glorot-uniform kernel.", _B3),
+    )
+}
+# Presets meant to be trained together and overlaid.
+COMPARISON_SETS = {"A": ("A1", "A2", "A3"), "B": ("B2", "B3")}

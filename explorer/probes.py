@@ -1,0 +1,120 @@
+"""What the network looks like inside: pre-activation and activation statistics on a probe batch.
+
+A probe runs the Dense layers by hand on a fixed batch to keep both sides of each layer:
+    z_i = h_{i-1} · W_i + b_i      (pre-activation)
+    h_i = activation(z_i)          (activation)
+Histograms use bin edges fixed at step 0, so later checkpoints are drawn on the same bins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from explorer.config import RunConfig
+from explorer.model import IMAGE_PIXELS, build_model, dense_layers
+
+HISTOGRAM_BINS = 50
+SATURATION_LOW, SATURATION_HIGH = 0.05, 0.95  # sigmoid outputs this close to 0 or 1
+TANH_SATURATION = 0.95  # |tanh(z)| above this
+RELU_LIKE = ("relu", "elu", "gelu")  # units can die: z <= 0 on every input
+# Bounded activations get their natural range as histogram bins; the rest are measured.
+ACTIVATION_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+GROWTH_ROOM = 4.0  # unbounded bins span 4× the init's 0.5–99.5% range, so training fits
+
+
+def layer_outputs(model: keras.Model, images: tf.Tensor) -> list[tuple[tf.Tensor, tf.Tensor]]:
+    """[(z, h)] for each Dense layer of `model` on uint8 `images` (B, 784)."""
+    hidden = model.get_layer("scaling")(tf.cast(images, tf.float32))
+    outputs = []
+    for dense in dense_layers(model):
+        z = tf.matmul(hidden, dense.kernel) + dense.bias  # (B, units)
+        hidden = dense.activation(z)
+        outputs.append((z, hidden))
+    return outputs
+
+
+def histogram_edges(
+    values: np.ndarray, value_range: tuple[float, float] | None = None
+) -> np.ndarray:
+    """HISTOGRAM_BINS + 1 edges: `value_range` if given, else room for growth around `values`.
+
+    half_width = GROWTH_ROOM * max(|q0.5%|, |q99.5%|)   (1 when every value is 0)
+    edges = linspace(-half_width, half_width)           centred on 0, where z starts
+    """
+    if value_range is None:
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            low, high = np.percentile(finite, [0.5, 99.5])
+            half_width = GROWTH_ROOM * max(abs(low), abs(high))
+        else:
+            half_width = 0.0
+        half_width = half_width if half_width > 0 else 1.0
+        value_range = (-half_width, half_width)
+    return np.linspace(value_range[0], value_range[1], HISTOGRAM_BINS + 1)
+
+
+def histogram(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, float]:
+    """Counts on fixed `edges`, and the share of values outside them (or not finite)."""
+    counts, _ = np.histogram(values, bins=edges)
+    outside = 1.0 - counts.sum() / max(values.size, 1)
+    return counts.astype(np.int32), float(outside)
+
+
+def saturated_share(activation: str, outputs: np.ndarray) -> float:
+    """Share of outputs in the flat tails: sigmoid < 0.05 or > 0.95; |tanh| > 0.95; else NaN."""
+    if activation == "sigmoid":
+        return float(np.mean((outputs < SATURATION_LOW) | (outputs > SATURATION_HIGH)))
+    if activation == "tanh":
+        return float(np.mean(np.abs(outputs) > TANH_SATURATION))
+    return float("nan")
+
+
+def dead_share(activation: str, preactivations: np.ndarray) -> float:
+    """Share of ReLU-like units with z <= 0 for every probe input (no gradient flows); else NaN."""
+    if activation not in RELU_LIKE:
+        return float("nan")
+    return float(np.mean(np.all(preactivations <= 0, axis=0)))
+
+
+@dataclasses.dataclass(frozen=True)
+class InitActivations:
+    """The B1 picture: one layer's outputs at init, before any training."""
+
+    outputs: np.ndarray  # (samples, units)
+    preactivations: np.ndarray  # (samples, units)
+    saturated_share: float
+    expected_preactivation_std: float  # sqrt(fan_in · E[x²]) · std(W), the variance formula
+    measured_preactivation_std: float
+
+
+def init_activations(
+    config: RunConfig, inputs: np.ndarray | None = None, samples: int = 1
+) -> InitActivations:
+    """Outputs of the first hidden layer at init, as in the B1 source.
+
+    With `inputs` None, feeds `samples` rows of uniform random pixels in [0, 1) straight to the
+    layer (the source's np.random.random((1, 784))), bypassing input scaling; otherwise
+    `inputs` are uint8 images (N, 784) scaled as the config says.
+    """
+    model = build_model(config)
+    first = dense_layers(model)[0]
+    if inputs is None:
+        rng = np.random.default_rng(config.seed)
+        scaled = rng.random((samples, IMAGE_PIXELS), dtype=np.float32)
+    else:
+        scaled = model.get_layer("scaling")(tf.cast(inputs, tf.float32)).numpy()
+    kernel = first.kernel.numpy()
+    z = scaled @ kernel + first.bias.numpy()
+    outputs = keras.ops.convert_to_numpy(first.activation(z))
+    expected = np.sqrt(IMAGE_PIXELS * np.mean(scaled.astype(np.float64) ** 2)) * kernel.std()
+    return InitActivations(
+        outputs=outputs,
+        preactivations=z,
+        saturated_share=saturated_share(config.activation, outputs),
+        expected_preactivation_std=float(expected),
+        measured_preactivation_std=float(z.std()),
+    )

@@ -1,0 +1,442 @@
+"""Instrumented training: many steps per compiled call, probes at checkpoints, plain results.
+
+    for each checkpoint interval:
+        run_steps(n)      one XLA-compiled loop over batches gathered from uint8 data; it also
+                          returns ‖∇W‖ and ‖ΔW‖/‖W‖ per kernel for the interval's last step
+        evaluate + probe  validation loss/accuracy, histograms, saturation, dead units
+
+Checkpoints: step 0, the early steps 1, 2, 5, 10, 20, 50, 100 (so the first hundred steps show),
+and `checkpoints_per_epoch` evenly spaced points per epoch, the last at each epoch's end.
+Validation uses the full validation set at epoch ends and a fixed subset of
+VALIDATION_SUBSET images in between. A non-finite loss stops the run: it is marked diverged at
+that step and what was recorded is kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from explorer import probes
+from explorer.config import RunConfig
+from explorer.data import Dataset
+from explorer.model import (
+    IMAGE_PIXELS,
+    NUM_CLASSES,
+    build_model,
+    dense_layers,
+    make_loss,
+    make_optimizer,
+)
+
+EARLY_STEPS = (1, 2, 5, 10, 20, 50, 100)
+VALIDATION_SUBSET = 1_000  # images evaluated at checkpoints between epoch ends
+PROBE_SAMPLES = 512  # the first training images: the same probe for every run
+
+
+@dataclasses.dataclass
+class RunResult:
+    """Everything a run recorded, as plain tables and arrays (pickles small).
+
+    history: one row per checkpoint: step, epoch, train_loss, train_accuracy (means over the
+        interval since the previous checkpoint), val_loss, val_accuracy, val_full (True when
+        on the full validation set), elapsed_s, and the first layer's pre-activation
+        z_mean, z_std, z_min, z_max, z_outside (share outside the histogram bins).
+    layers: one row per (checkpoint, Dense layer): step, epoch, layer, hidden, saturated_share,
+        dead_share, activation_mean, activation_std, gradient_norm and update_ratio of the
+        kernel on the last step before the checkpoint (NaN at step 0).
+    step_loss: the training loss of every step, in order.
+    """
+
+    config: RunConfig
+    history: pd.DataFrame
+    layers: pd.DataFrame
+    step_loss: np.ndarray
+    preactivation_edges: np.ndarray  # (bins + 1,), fixed at step 0
+    preactivation_counts: np.ndarray  # (checkpoints, bins)
+    activation_edges: dict[str, np.ndarray]  # per hidden layer
+    activation_counts: dict[str, np.ndarray]  # per hidden layer: (checkpoints, bins)
+    parameter_count: int
+    planned_steps: int
+    diverged_step: int | None = None  # the step whose loss was not finite
+    setup_seconds: float = 0.0  # model building and graph compilation
+    train_seconds: float = 0.0
+    finished: bool = False  # all planned steps done (or diverged)
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_step is not None
+
+    @property
+    def final(self) -> pd.Series:
+        """The last checkpoint's row."""
+        return self.history.iloc[-1]
+
+    def histogram_table(self, layer: str | None = None) -> pd.DataFrame:
+        """Long table for charts: step, epoch, bin_start, bin_end, count, density.
+
+        `layer` None gives the first layer's pre-activations; a hidden layer's name gives its
+        activations. density = count / (probe values · bin width), comparable across runs.
+        """
+        if layer is None:
+            edges, counts = self.preactivation_edges, self.preactivation_counts
+        else:
+            edges, counts = self.activation_edges[layer], self.activation_counts[layer]
+        checkpoints, bins = counts.shape
+        widths = np.diff(edges)
+        totals = np.maximum(counts.sum(axis=1, keepdims=True), 1)
+        steps = self.history["step"].to_numpy()[:checkpoints]
+        epochs = self.history["epoch"].to_numpy()[:checkpoints]
+        return pd.DataFrame(
+            {
+                "step": np.repeat(steps, bins),
+                "epoch": np.repeat(epochs, bins),
+                "bin_start": np.tile(edges[:-1], checkpoints),
+                "bin_end": np.tile(edges[1:], checkpoints),
+                "count": counts.ravel(),
+                "density": (counts / totals / widths).ravel(),
+            }
+        )
+
+
+def checkpoint_steps(config: RunConfig) -> list[int]:
+    """Sorted steps at which probes are recorded, always including 0 and every epoch end."""
+    steps_per_epoch, total = config.steps_per_epoch, config.total_steps
+    steps = {0, *(step for step in EARLY_STEPS if step <= total)}
+    for index in range(1, config.checkpoints_per_epoch * config.epochs + 1):
+        epoch, part = divmod(index, config.checkpoints_per_epoch)
+        fraction = epoch + part / config.checkpoints_per_epoch
+        steps.add(round(fraction * steps_per_epoch))
+    return sorted(step for step in steps if step <= total)
+
+
+def select_samples(config: RunConfig, dataset: Dataset) -> dict[str, np.ndarray]:
+    """uint8 images flattened to (N, 784) and int32 labels for train and validation."""
+    train_images = dataset.train_images.reshape(-1, IMAGE_PIXELS)
+    train_labels = dataset.train_labels.astype(np.int32)
+    if config.train_samples > len(train_images):
+        raise ValueError(
+            f"train_samples must be at most {len(train_images)} for this dataset; "
+            f"got {config.train_samples}"
+        )
+    if config.validation_source == "holdout":
+        val_images, val_labels = train_images, train_labels
+        if config.train_samples + config.validation_samples > len(train_images):
+            raise ValueError(
+                f"train_samples + validation_samples must be at most {len(train_images)}; got "
+                f"{config.train_samples + config.validation_samples}"
+            )
+        val_slice = slice(len(train_images) - config.validation_samples, None)
+    else:
+        val_images = dataset.test_images.reshape(-1, IMAGE_PIXELS)
+        val_labels = dataset.test_labels.astype(np.int32)
+        val_slice = slice(0, min(config.validation_samples, len(val_images)))
+    return {
+        "train_images": train_images[: config.train_samples],
+        "train_labels": train_labels[: config.train_samples],
+        "val_images": val_images[val_slice],
+        "val_labels": val_labels[val_slice],
+    }
+
+
+class _Trainer:
+    """The compiled functions of one run, sharing one model and its two optimizers."""
+
+    def __init__(self, config: RunConfig, samples: dict[str, np.ndarray]):
+        self.config = config
+        self.model = build_model(config, samples["train_images"])
+        self.dense = dense_layers(self.model)
+        self.kernels = [layer.kernel for layer in self.dense]
+        biases = [layer.bias for layer in self.dense]
+        # Gradients come in this order: every kernel, then every bias.
+        self.variables = [*self.kernels, *biases]
+        self.other_variables = self.variables[1:]
+        # The first kernel has its own optimizer, so its learning rate factor is exact for
+        # every optimizer (a gradient multiplier would not be, for Adam and RMSprop).
+        # Its epsilon follows the weight scale (see make_optimizer), so the twin is exact.
+        self.first_optimizer = make_optimizer(
+            config, config.learning_rate * config.first_layer_lr_multiplier, config.weight_scale
+        )
+        self.optimizer = make_optimizer(config, config.learning_rate)
+        self.first_optimizer.build(self.variables[:1])
+        self.optimizer.build(self.other_variables)
+        self.loss_function = make_loss(config)
+        self.one_hot = config.loss == "mse"
+        self.images = tf.constant(samples["train_images"])  # uint8: 1 byte a pixel in memory
+        self.labels = tf.constant(samples["train_labels"])
+        self.step_loss = tf.Variable(tf.zeros([config.total_steps + 1]), trainable=False)
+        self.run_steps = tf.function(self._run_steps, jit_compile=True)
+        # Evaluation and probes run once per checkpoint: graph mode, no XLA compile to wait for.
+        self.evaluate = tf.function(self._evaluate)
+        self.probe = tf.function(lambda images: probes.layer_outputs(self.model, images))
+
+    def _loss(self, images, labels, training):
+        probabilities = self.model(tf.cast(images, tf.float32), training=training)  # (B, 10)
+        targets = tf.one_hot(labels, NUM_CLASSES) if self.one_hot else labels
+        loss = self.loss_function(targets, probabilities)
+        predicted = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        correct = tf.reduce_sum(tf.cast(predicted == labels, tf.float32))
+        return loss, correct
+
+    def _step(self, order, step_in_epoch, global_step, measure=False):
+        """One step on the batch at `step_in_epoch` of `order`; returns loss, correct, stats.
+
+        With `measure`, stats are (‖∇W‖, ‖ΔW‖ / ‖W‖) for each kernel as two (layers,) vectors;
+        measuring costs a copy of every kernel, so it is done once per checkpoint.
+        """
+        batch = self.config.batch_size
+        # A gather, not tf.slice: XLA would treat slice's start as a constant and recompile.
+        indices = tf.gather(order, step_in_epoch * batch + tf.range(batch))
+        images, labels = tf.gather(self.images, indices), tf.gather(self.labels, indices)
+        with tf.GradientTape() as tape:
+            loss, correct = self._loss(images, labels, training=True)
+        gradients = tape.gradient(loss, self.variables)
+        before = [tf.identity(kernel) for kernel in self.kernels] if measure else []
+        self.first_optimizer.apply(gradients[:1], self.variables[:1])
+        self.optimizer.apply(gradients[1:], self.other_variables)
+        self.step_loss.scatter_nd_update([[global_step]], [loss])  # XLA-friendly write
+        if not measure:
+            return loss, correct, None
+        gradient_norms = tf.stack([tf.norm(gradient) for gradient in gradients[: len(before)]])
+        update_ratios = tf.stack(
+            [
+                tf.norm(kernel - old) / tf.maximum(tf.norm(old), 1e-30)
+                for kernel, old in zip(self.kernels, before, strict=True)
+            ]
+        )
+        return loss, correct, (gradient_norms, update_ratios)
+
+    def _run_steps(self, order, start_in_epoch, start_global, count):
+        """`count` steps, the last one measured; stops early at a non-finite loss.
+
+        Returns the loss sum, correct count, steps done, whether the last loss was finite, and
+        the last step's stats (see `_step`; NaN when the run stopped before it).
+        """
+
+        def body(done, loss_sum, correct_sum, finite):
+            loss, correct, _ = self._step(order, start_in_epoch + done, start_global + done + 1)
+            return done + 1, loss_sum + loss, correct_sum + correct, tf.math.is_finite(loss)
+
+        def keep_going(done, loss_sum, correct_sum, finite):
+            return tf.logical_and(done < count - 1, finite)
+
+        done, loss_sum, correct_sum, finite = tf.while_loop(
+            keep_going, body, (tf.constant(0), tf.constant(0.0), tf.constant(0.0), True)
+        )
+
+        def measured_step():
+            loss, correct, stats = self._step(
+                order, start_in_epoch + done, start_global + done + 1, measure=True
+            )
+            return loss, correct, stats
+
+        def skipped_step():
+            nan = tf.fill([len(self.kernels)], float("nan"))
+            return tf.constant(0.0), tf.constant(0.0), (nan, nan)
+
+        loss, correct, stats = tf.cond(finite, measured_step, skipped_step)
+        measured = tf.cast(finite, tf.int32)
+        return (
+            loss_sum + loss,
+            correct_sum + correct,
+            done + measured,
+            tf.math.is_finite(loss),
+            stats,
+        )
+
+    def _evaluate(self, images, labels):
+        loss, correct = self._loss(images, labels, training=False)
+        return loss, correct / tf.cast(tf.shape(labels)[0], tf.float32)
+
+
+def train(
+    config: RunConfig,
+    dataset: Dataset,
+    on_checkpoint: Callable[[RunResult], None] | None = None,
+) -> RunResult:
+    """Train `config` on `dataset`, recording probes at every checkpoint.
+
+    Args:
+        config: the run's set-up.
+        dataset: uint8 images and labels, as `explorer.data.load_dataset` returns.
+        on_checkpoint: called with the result so far after each checkpoint (step 0 included),
+            for live progress; it sees `finished` False until the end.
+
+    Returns:
+        The `RunResult`. A non-finite loss stops training and sets `diverged_step`; never raises
+        for a run that blows up.
+    """
+    started = time.perf_counter()
+    samples = select_samples(config, dataset)
+    trainer = _Trainer(config, samples)
+    recorder = _Recorder(config, trainer, samples)
+    shuffler = np.random.default_rng(config.seed)
+    steps_per_epoch, batch = config.steps_per_epoch, config.batch_size
+    recorder.result.setup_seconds = time.perf_counter() - started
+    train_started = time.perf_counter()
+
+    recorder.checkpoint(step=0, loss_sum=0.0, correct_sum=0.0, steps=0, elapsed=0.0, stats=None)
+    if on_checkpoint:
+        on_checkpoint(recorder.snapshot())
+    step, order, order_epoch = 0, None, -1
+    for target in checkpoint_steps(config)[1:]:
+        loss_sum, correct_sum, steps_done, stats = 0.0, 0.0, 0, None
+        while step < target:
+            epoch = step // steps_per_epoch
+            if epoch != order_epoch:  # a new shuffle each epoch, from the seed
+                permutation = shuffler.permutation(config.train_samples)[: steps_per_epoch * batch]
+                order, order_epoch = tf.constant(permutation.astype(np.int32)), epoch
+            count = min(target, (epoch + 1) * steps_per_epoch) - step
+            chunk_loss, chunk_correct, done, finite, chunk_stats = trainer.run_steps(
+                order,
+                tf.constant(step - epoch * steps_per_epoch),
+                tf.constant(step),
+                tf.constant(count),
+            )
+            loss_sum += float(chunk_loss)
+            correct_sum += float(chunk_correct)
+            steps_done += int(done)
+            step += int(done)
+            stats = (chunk_stats[0].numpy(), chunk_stats[1].numpy())
+            if not bool(finite):
+                recorder.result.diverged_step = step
+                break
+        if recorder.result.diverged:
+            break
+        recorder.checkpoint(
+            target, loss_sum, correct_sum, steps_done, time.perf_counter() - train_started, stats
+        )
+        if on_checkpoint:
+            on_checkpoint(recorder.snapshot())
+
+    recorder._fill()
+    result = recorder.result
+    last = result.diverged_step if result.diverged else step
+    result.step_loss = trainer.step_loss.numpy()[1 : last + 1].copy()
+    result.train_seconds = time.perf_counter() - train_started
+    result.finished = True
+    return result
+
+
+class _Recorder:
+    """Turns probes at each checkpoint into the rows and histograms of a `RunResult`."""
+
+    def __init__(self, config: RunConfig, trainer: _Trainer, samples: dict[str, np.ndarray]):
+        self.config, self.trainer = config, trainer
+        self.probe_images = tf.constant(samples["train_images"][:PROBE_SAMPLES])
+        self.probe_labels = tf.constant(samples["train_labels"][:PROBE_SAMPLES])
+        self.val_full = (tf.constant(samples["val_images"]), tf.constant(samples["val_labels"]))
+        # The same subset for every run (fixed seed), so compared runs see the same images.
+        subset = np.random.default_rng(0).permutation(len(samples["val_labels"]))
+        subset = np.sort(subset[:VALIDATION_SUBSET])
+        self.val_subset = (
+            tf.constant(samples["val_images"][subset]),
+            tf.constant(samples["val_labels"][subset]),
+        )
+        self.layer_names = [layer.name for layer in trainer.dense]
+        self.hidden_names = self.layer_names[:-1]
+        self.history_rows: list[dict] = []
+        self.layer_rows: list[dict] = []
+        self.preactivation_counts: list[np.ndarray] = []
+        self.activation_counts: dict[str, list[np.ndarray]] = {
+            name: [] for name in self.hidden_names
+        }
+        self.result = RunResult(
+            config=config,
+            history=pd.DataFrame(),
+            layers=pd.DataFrame(),
+            step_loss=np.zeros(0, np.float32),
+            preactivation_edges=np.zeros(0),
+            preactivation_counts=np.zeros((0, probes.HISTOGRAM_BINS), np.int32),
+            activation_edges={},
+            activation_counts={},
+            parameter_count=int(trainer.model.count_params()),
+            planned_steps=config.total_steps,
+        )
+
+    def checkpoint(self, step, loss_sum, correct_sum, steps, elapsed, stats) -> None:
+        config, trainer, result = self.config, self.trainer, self.result
+        epoch = step / config.steps_per_epoch
+        if steps == 0:  # step 0: the training loss at init, measured on the probe batch
+            loss, accuracy = trainer.evaluate(self.probe_images, self.probe_labels)
+            train_loss, train_accuracy = float(loss), float(accuracy)
+        else:
+            train_loss = loss_sum / steps
+            train_accuracy = correct_sum / (steps * config.batch_size)
+        full = step % config.steps_per_epoch == 0
+        val_loss, val_accuracy = trainer.evaluate(*(self.val_full if full else self.val_subset))
+        outputs = [(z.numpy(), h.numpy()) for z, h in trainer.probe(self.probe_images)]
+        first_z = outputs[0][0]
+        if step == 0:
+            result.preactivation_edges = probes.histogram_edges(first_z)
+            result.activation_edges = {
+                name: probes.histogram_edges(h, probes.ACTIVATION_RANGES.get(config.activation))
+                for name, (_, h) in zip(self.hidden_names, outputs, strict=False)
+            }
+        counts, outside = probes.histogram(first_z, result.preactivation_edges)
+        self.preactivation_counts.append(counts)
+        self.history_rows.append(
+            {
+                "step": step,
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "train_accuracy": train_accuracy,
+                "val_loss": float(val_loss),
+                "val_accuracy": float(val_accuracy),
+                "val_full": full,
+                "elapsed_s": elapsed,
+                "z_mean": float(np.mean(first_z)),
+                "z_std": float(np.std(first_z)),
+                "z_min": float(np.min(first_z)),
+                "z_max": float(np.max(first_z)),
+                "z_outside": outside,
+            }
+        )
+        norms, ratios = stats if stats is not None else ([math.nan] * len(outputs),) * 2
+        for index, (name, (z, h)) in enumerate(zip(self.layer_names, outputs, strict=True)):
+            hidden = name in self.activation_counts
+            if hidden:
+                self.activation_counts[name].append(
+                    probes.histogram(h, result.activation_edges[name])[0]
+                )
+            self.layer_rows.append(
+                {
+                    "step": step,
+                    "epoch": epoch,
+                    "layer": name,
+                    "hidden": hidden,
+                    "saturated_share": (
+                        probes.saturated_share(config.activation, h) if hidden else math.nan
+                    ),
+                    "dead_share": probes.dead_share(config.activation, z) if hidden else math.nan,
+                    "activation_mean": float(np.mean(h)),
+                    "activation_std": float(np.std(h)),
+                    "gradient_norm": float(norms[index]),
+                    "update_ratio": float(ratios[index]),
+                }
+            )
+
+    def _fill(self) -> None:
+        """Tables from the rows so far; built on demand, since rebuilding them at every
+        checkpoint would cost time quadratic in the number of checkpoints."""
+        result = self.result
+        result.history = pd.DataFrame(self.history_rows)
+        result.layers = pd.DataFrame(self.layer_rows)
+        result.preactivation_counts = np.stack(self.preactivation_counts)
+        result.activation_counts = {
+            name: np.stack(counts) for name, counts in self.activation_counts.items()
+        }
+
+    def snapshot(self) -> RunResult:
+        """A copy of the result so far, safe to keep while training goes on."""
+        self._fill()
+        snapshot = dataclasses.replace(self.result)
+        last_step = self.history_rows[-1]["step"]
+        snapshot.step_loss = self.trainer.step_loss.numpy()[1 : last_step + 1].copy()
+        return snapshot

@@ -1,0 +1,178 @@
+"""Training on real Fashion-MNIST: it learns, twins match, divergence is caught."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from explorer import data
+from explorer.presets import PRESETS
+from explorer.probes import init_activations
+from explorer.train import EARLY_STEPS, checkpoint_steps, train
+
+A1 = PRESETS["A1"].config
+
+
+def small(config, samples=4_000, **changes):
+    return config.replace(train_samples=samples, validation_samples=1_000, epochs=1, **changes)
+
+
+def twin(config, factor, optimizer_multiplier):
+    """Raw inputs with the first kernel ÷factor and its learning rate × multiplier."""
+    return config.replace(
+        input_divisor=1.0, weight_scale=factor, first_layer_lr_multiplier=optimizer_multiplier
+    )
+
+
+def test_checkpoints_cover_step_zero_early_steps_and_epochs():
+    config = A1.replace(epochs=2)
+    steps = checkpoint_steps(config)
+    assert steps[0] == 0 and steps == sorted(set(steps))
+    assert set(EARLY_STEPS) <= set(steps)
+    for epoch in (1, 2):
+        end = epoch * config.steps_per_epoch
+        assert end in steps
+        in_epoch = [s for s in steps if (epoch - 1) * config.steps_per_epoch < s <= end]
+        assert len(in_epoch) >= 10
+    assert steps[-1] == config.total_steps
+
+
+def test_short_real_training_learns_and_records_everything(fashion):
+    seen = []
+    result = train(small(A1), fashion, on_checkpoint=lambda partial: seen.append(partial))
+    assert not result.diverged and result.finished
+    assert result.final.val_accuracy > 0.6  # chance is 0.1
+    assert result.final.val_full and result.final.epoch == 1.0
+    history = result.history
+    assert history.step.tolist() == checkpoint_steps(small(A1))
+    assert history.train_loss.iloc[-1] < history.train_loss.iloc[0]
+    assert len(result.step_loss) == small(A1).total_steps
+    # One live call per checkpoint, each seeing the history so far.
+    assert [len(partial.history) for partial in seen] == list(range(1, len(history) + 1))
+    assert not seen[0].finished
+    layers = result.layers
+    assert set(layers.layer) == {"hidden_1", "hidden_2", "output"}
+    assert layers[layers.step == 0].gradient_norm.isna().all()
+    later = layers[layers.step > 0]
+    assert (later.gradient_norm > 0).all() and (later.update_ratio > 0).all()
+    assert layers[layers.hidden].dead_share.between(0, 1).all()  # relu: dead units measured
+    assert layers.saturated_share.isna().all()  # relu does not saturate
+    table = result.histogram_table()
+    assert set(table.columns) >= {"step", "bin_start", "bin_end", "count", "density"}
+    widths = (table.bin_end - table.bin_start).to_numpy()
+    per_step = (table.density * widths).groupby(table.step).sum()
+    assert np.allclose(per_step + history.set_index("step").z_outside, 1.0, atol=1e-6)
+    assert result.histogram_table("hidden_1")["count"].sum() > 0
+
+
+def test_sigmoid_mse_run_measures_saturation(fashion):
+    config = small(PRESETS["B2"].config.replace(dataset="fashion_mnist"), init_param=1.0)
+    result = train(config, fashion)
+    hidden = result.layers[result.layers.layer == "hidden_1"]
+    assert hidden.saturated_share.iloc[0] > 0.5  # N(0, 1) weights: most outputs near 0 or 1
+    assert hidden.dead_share.isna().all()
+    edges = result.activation_edges["hidden_1"]
+    assert edges[0] == 0.0 and edges[-1] == 1.0
+
+
+def test_sgd_twin_reproduces_scaled_inputs(fashion):
+    """Puzzle A's answer: raw inputs, W ÷255 and the first lr ÷255² retrace inputs ÷255.
+
+    tanh keeps the network smooth: with ReLU, float32 rounding of ÷255 can put a z on the
+    other side of the kink and the twins part after a few hundred steps (see the next test).
+    """
+    config = small(A1, samples=12_800, activation="tanh")  # 400 steps
+    reference = train(config, fashion)
+    corrected = train(twin(config, 255.0, 1 / 255**2), fashion)
+    uncorrected = train(twin(config, 255.0, 1.0), fashion)
+    assert len(reference.step_loss) == len(corrected.step_loss) == 400
+    assert np.abs(corrected.step_loss - reference.step_loss).max() < 1e-4
+    assert np.abs(uncorrected.step_loss[:50] - reference.step_loss[:50]).max() > 0.5
+
+
+def test_power_of_two_twin_is_bit_identical_with_relu(fashion):
+    """÷256 is exact in float32, so the A1/A3 pair with c = 256 agrees to the last bit."""
+    config = small(A1, samples=12_800)
+    reference = train(config.replace(input_divisor=256.0), fashion)
+    corrected = train(twin(config, 256.0, 1 / 256**2), fashion)
+    np.testing.assert_array_equal(corrected.step_loss, reference.step_loss)
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "learning_rate", "multiplier", "steps", "tolerance"),
+    [
+        ("momentum", 0.01, 1 / 255**2, 400, 1e-4),
+        ("adam", 0.001, 1 / 255, 100, 1e-3),
+        ("rmsprop", 0.001, 1 / 255, 100, 1e-3),
+    ],
+)
+def test_optimizer_twins(fashion, optimizer, learning_rate, multiplier, steps, tolerance):
+    config = small(
+        A1, samples=12_800, activation="tanh", optimizer=optimizer, learning_rate=learning_rate
+    )
+    reference = train(config, fashion)
+    corrected = train(twin(config, 255.0, multiplier), fashion)
+    gap = np.abs(corrected.step_loss[:steps] - reference.step_loss[:steps]).max()
+    assert gap < tolerance
+
+
+def test_uncorrected_a2_diverges_without_raising(fashion):
+    result = train(PRESETS["A2"].config.replace(epochs=1), fashion)
+    assert result.diverged and result.diverged_step <= 10
+    assert result.finished
+    assert not np.isfinite(result.step_loss[-1])
+    assert len(result.step_loss) == result.diverged_step
+    assert np.isfinite(result.history.train_loss).all()  # what was recorded is kept
+    assert result.history.step.iloc[-1] < result.diverged_step
+
+
+def test_same_config_and_seed_same_numbers(fashion):
+    config = small(A1, samples=2_000)
+    first, second = train(config, fashion), train(config, fashion)
+    np.testing.assert_array_equal(first.step_loss, second.step_loss)
+    columns = [c for c in first.history.columns if c != "elapsed_s"]
+    assert first.history[columns].equals(second.history[columns])
+    assert first.layers.equals(second.layers)
+    np.testing.assert_array_equal(first.preactivation_counts, second.preactivation_counts)
+    other = train(config.replace(seed=1), fashion)
+    assert not np.array_equal(first.step_loss, other.step_loss)
+
+
+def test_twenty_epoch_result_pickles_small(fashion):
+    result = train(PRESETS["B2"].config.replace(dataset="fashion_mnist"), fashion)
+    assert len(result.history) >= 20 * 10
+    assert len(pickle.dumps(result)) < 5 * 1024**2
+    assert 0.3 < result.final.val_accuracy < 0.6  # the source's stall: ~42% on MNIST
+
+
+def test_mnist_code_path_on_generated_files(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    arrays = (
+        rng.integers(0, 256, (600, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, 600, dtype=np.uint8),
+        rng.integers(0, 256, (100, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, 100, dtype=np.uint8),
+    )
+    for name, array in zip(data.IDX_FILE_NAMES, arrays, strict=True):
+        data.write_idx(folder / f"{name}.gz", array)
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))
+    mnist = data.load_dataset("mnist")
+    config = PRESETS["B2"].config.replace(
+        train_samples=512, validation_samples=100, epochs=2, batch_size=16
+    )
+    result = train(config, mnist)
+    assert result.finished and len(result.history) > 20
+    assert result.final.val_full
+
+
+def test_b1_init_only_saturates_and_matches_variance_formula():
+    result = init_activations(PRESETS["B1"].config, samples=64)
+    assert result.outputs.shape == (64, 256)
+    assert result.saturated_share > 0.6
+    assert result.measured_preactivation_std == pytest.approx(
+        result.expected_preactivation_std, rel=0.1
+    )
+    glorot = init_activations(PRESETS["B1"].config.replace(kernel_initializer="glorot_uniform"))
+    assert glorot.saturated_share < 0.1
