@@ -59,7 +59,7 @@ def histogram_edges(
 
 def histogram(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, float]:
     """Counts on fixed `edges`, and the share of values outside them (or not finite)."""
-    counts, _ = np.histogram(values, bins=edges)
+    counts, _ = np.histogram(values[np.isfinite(values)], bins=edges)
     outside = 1.0 - counts.sum() / max(values.size, 1)
     return counts.astype(np.int32), float(outside)
 

@@ -361,6 +361,11 @@ class _Recorder:
         )
 
     def checkpoint(self, step, loss_sum, correct_sum, steps, elapsed, stats) -> None:
+        # A run on its way to diverging has inf values: their statistics are NaN, not errors.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._checkpoint(step, loss_sum, correct_sum, steps, elapsed, stats)
+
+    def _checkpoint(self, step, loss_sum, correct_sum, steps, elapsed, stats) -> None:
         config, trainer, result = self.config, self.trainer, self.result
         epoch = step / config.steps_per_epoch
         if steps == 0:  # step 0: the training loss at init, measured on the probe batch
@@ -371,7 +376,11 @@ class _Recorder:
             train_accuracy = correct_sum / (steps * config.batch_size)
         full = step % config.steps_per_epoch == 0
         val_loss, val_accuracy = trainer.evaluate(*(self.val_full if full else self.val_subset))
-        outputs = [(z.numpy(), h.numpy()) for z, h in trainer.probe(self.probe_images)]
+        # float64: a blowing-up run's values overflow float32 sums before they become inf.
+        outputs = [
+            (z.numpy().astype(np.float64), h.numpy().astype(np.float64))
+            for z, h in trainer.probe(self.probe_images)
+        ]
         first_z = outputs[0][0]
         if step == 0:
             result.preactivation_edges = probes.histogram_edges(first_z)

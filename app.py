@@ -1,0 +1,550 @@
+"""Initialization & Scaling Explorer: the Streamlit page.
+
+Sidebar functions draw widgets and return plain values; the `explorer` package computes; view
+functions draw. Every control is keyed by its `RunConfig` field and bound to the URL.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's chatter out of the logs
+
+import queue
+import threading
+import time
+from urllib.parse import urlencode
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+from explorer import charts, compare, diagnosis, probes
+from explorer import config as cfg
+from explorer import train as training
+from explorer.data import DataNotFoundError, load_dataset
+from explorer.model import input_rescaling
+from explorer.presets import COMPARISON_SETS, PRESETS
+
+TITLE = "Initialization & Scaling Explorer"
+INTRO = (
+    "Train a small Keras MLP on MNIST or Fashion-MNIST and see why input scaling and weight "
+    "initialization decide whether it learns. Pick a preset, press **Train**, change one knob, "
+    "and compare the runs: curves, first-layer pre-activations, saturation and update sizes."
+)
+CUSTOM = "Custom"
+QUICK_LOOK_SAMPLES = 10_000  # a hosted app on a small CPU share trains on this subset
+QUICK_LOOK_VALIDATION = 2_000
+MAX_CACHED_RUNS = 24  # each result is a few hundred kB; bounded so a host's memory stays flat
+LIVE_REDRAW_SECONDS = 0.7  # redraw the live curves at most this often
+DEFAULTS = cfg.RunConfig()
+NON_CONFIG_KEYS = ("preset", "quick")
+
+
+# --- engine calls, cached ----------------------------------------------------------------------
+
+
+# The dataset is a shared read-only object: one copy per process, whatever the sessions.
+@st.cache_resource(show_spinner="Loading the dataset…")
+def dataset(name: str):
+    return load_dataset(name)
+
+
+# A finished configuration comes back instantly for any session; concurrent callers of the same
+# configuration wait for one training (Streamlit locks per cache key).
+@st.cache_data(max_entries=MAX_CACHED_RUNS, show_spinner=False)
+def trained(query: tuple[tuple[str, str], ...], _on_checkpoint=None) -> training.RunResult:
+    config = cfg.RunConfig.from_query(dict(query))
+    return training.train(config, dataset(config.dataset), _on_checkpoint)
+
+
+@st.cache_data(max_entries=MAX_CACHED_RUNS, show_spinner=False)
+def init_only(query: tuple[tuple[str, str], ...]) -> probes.InitActivations:
+    return probes.init_activations(cfg.RunConfig.from_query(dict(query)))
+
+
+def cache_key(config: cfg.RunConfig) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(config.to_query().items()))
+
+
+# --- sidebar ------------------------------------------------------------------------------------
+
+
+# Fill every control from the chosen preset (a callback: it runs before the widgets are drawn).
+def apply_preset() -> None:
+    key = st.session_state.get("preset", CUSTOM)
+    if key in PRESETS:
+        for name, value in widget_values(PRESETS[key].config).items():
+            st.session_state[name] = value
+
+
+# On a link's first load, a preset fills the controls the link does not set (or sets badly).
+def preset_from_link() -> None:
+    if "link_loaded" in st.session_state:
+        return
+    st.session_state["link_loaded"] = True
+    key = st.query_params.get("preset")
+    if key in PRESETS:
+        for name, value in widget_values(PRESETS[key].config).items():
+            given = st.query_params.get(name)
+            if given is None or cfg.parse_query({name: given})[1]:
+                st.session_state[name] = value
+
+
+# On Train: controls that no longer match the preset make it Custom, so a link stays exact.
+def sync_preset() -> None:
+    key = st.session_state.get("preset", CUSTOM)
+    if key in PRESETS:
+        values = {name: st.session_state.get(name) for name in cfg.FIELD_NAMES}
+        if values != widget_values(PRESETS[key].config):
+            st.session_state["preset"] = CUSTOM
+
+
+def widget_values(config: cfg.RunConfig) -> dict:
+    values = {name: getattr(config, name) for name in cfg.FIELD_NAMES}
+    values["hidden_units"] = ",".join(map(str, config.hidden_units))
+    return values
+
+
+# Preset picker, set buttons and the quick-look switch; returns (preset key, quick look).
+def preset_ui() -> tuple[str, bool]:
+    options = [CUSTOM, *PRESETS]
+    st.sidebar.selectbox(
+        "Preset",
+        options,
+        key="preset",
+        bind="query-params",
+        on_change=apply_preset,
+        help="Fills the controls with an exact set-up of one of the two source experiments.",
+    )
+    key = st.session_state.get("preset", CUSTOM)
+    if key in PRESETS:
+        st.sidebar.caption(f"**{PRESETS[key].title}.** {PRESETS[key].description}")
+    quick = st.sidebar.toggle(
+        "Quick look (10,000 training images)",
+        key="quick",
+        bind="query-params",
+        help="For a hosted app on a small CPU share. Off: presets run at their sources' size.",
+    )
+    for name, keys in COMPARISON_SETS.items():
+        if key in keys and st.sidebar.button(
+            f"Train {', '.join(keys)} and compare", key=f"train_set_{name}", width="stretch"
+        ):
+            st.session_state["pending_set"] = keys
+    return key, quick
+
+
+def _choice(container, name: str, label: str, options, help_text: str | None = None):
+    return container.selectbox(
+        label,
+        options,
+        index=list(options).index(getattr(DEFAULTS, name)),
+        key=name,
+        bind="query-params",
+        help=help_text,
+    )
+
+
+def _number(container, name: str, label: str, help_text: str | None = None, **limits):
+    default = getattr(DEFAULTS, name)
+    is_int = isinstance(default, int)
+    return container.number_input(
+        label,
+        value=default,
+        key=name,
+        bind="query-params",
+        help=help_text,
+        format=None if is_int else "%g",
+        step=None if not is_int else limits.pop("step", 1),
+        **limits,
+    )
+
+
+# All the run's knobs inside one form, so editing never interrupts a run; returns the raw values
+# and whether Train was pressed.
+def controls_ui() -> tuple[dict, bool]:
+    values = {}
+    with st.sidebar.form("controls", border=False):
+        st.subheader("Data")
+        values["dataset"] = _choice(st, "dataset", "Dataset", cfg.DATASETS)
+        left, right = st.columns(2)
+        values["train_samples"] = _number(
+            left,
+            "train_samples",
+            "Training images",
+            min_value=1,
+            max_value=cfg.MAX_TRAIN_SAMPLES,
+            step=1000,
+        )
+        values["validation_samples"] = _number(
+            right,
+            "validation_samples",
+            "Validation images",
+            min_value=1,
+            max_value=cfg.MAX_VALIDATION_SAMPLES,
+            step=500,
+        )
+        values["validation_source"] = _choice(
+            st,
+            "validation_source",
+            "Validation from",
+            cfg.VALIDATION_SOURCES,
+            "holdout: the last images of the training set; test: the test set.",
+        )
+        values["input_scaling"] = _choice(st, "input_scaling", "Input scaling", cfg.INPUT_SCALINGS)
+        values["input_divisor"] = _number(
+            st,
+            "input_divisor",
+            "Divide pixels by",
+            "1 keeps raw 0–255 pixels; 255 maps to [0, 1].",
+            min_value=0.0,
+            max_value=1e6,
+        )
+
+        st.subheader("Model")
+        values["hidden_units"] = st.text_input(
+            "Hidden layer widths",
+            value="300,100",
+            key="hidden_units",
+            bind="query-params",
+            help="1 to 4 comma-separated widths, each 1–1024. The output is Dense(10, softmax).",
+        )
+        values["activation"] = _choice(st, "activation", "Hidden activation", cfg.ACTIVATIONS)
+
+        st.subheader("Initialization")
+        values["kernel_initializer"] = _choice(
+            st,
+            "kernel_initializer",
+            "Kernel initializer",
+            cfg.KERNEL_INITIALIZERS,
+            "glorot_normal_untruncated is seed A's N(0, √(2/(fan_in+fan_out))).",
+        )
+        values["init_param"] = _number(
+            st,
+            "init_param",
+            "Stddev (normal) or limit (uniform)",
+            "Used by random_normal, truncated_normal and random_uniform.",
+            min_value=0.0,
+            max_value=100.0,
+        )
+        values["init_scope"] = _choice(
+            st,
+            "init_scope",
+            "Initializer applies to",
+            cfg.LAYER_SCOPES,
+            "Other layers get Keras's default, GlorotUniform.",
+        )
+        left, right = st.columns(2)
+        values["weight_scale"] = _number(
+            left, "weight_scale", "Divide weights by", min_value=0.0, max_value=1e6
+        )
+        values["weight_scale_scope"] = _choice(
+            right, "weight_scale_scope", "…in layers", cfg.WEIGHT_SCALE_SCOPES
+        )
+        values["bias_initializer"] = _choice(
+            st, "bias_initializer", "Bias initializer", cfg.BIAS_INITIALIZERS
+        )
+
+        st.subheader("Training")
+        left, right = st.columns(2)
+        values["loss"] = _choice(left, "loss", "Loss", cfg.LOSSES)
+        values["optimizer"] = _choice(right, "optimizer", "Optimizer", cfg.OPTIMIZERS)
+        left, right = st.columns(2)
+        values["learning_rate"] = _number(
+            left, "learning_rate", "Learning rate", min_value=0.0, max_value=100.0
+        )
+        values["first_layer_lr_multiplier"] = _number(
+            right,
+            "first_layer_lr_multiplier",
+            "First-layer lr ×",
+            "Multiplies the first kernel's learning rate; 1/65025 turns A2 into A3.",
+            min_value=0.0,
+            max_value=1e6,
+        )
+        left, right = st.columns(2)
+        values["batch_size"] = _number(
+            left, "batch_size", "Batch size", min_value=1, max_value=cfg.MAX_BATCH_SIZE
+        )
+        values["epochs"] = _number(right, "epochs", "Epochs", min_value=1, max_value=cfg.MAX_EPOCHS)
+        left, right = st.columns(2)
+        values["seed"] = _number(left, "seed", "Random seed", min_value=0, max_value=cfg.MAX_SEED)
+        values["checkpoints_per_epoch"] = _number(
+            right, "checkpoints_per_epoch", "Checkpoints / epoch", min_value=10, max_value=100
+        )
+        pressed = st.form_submit_button(
+            "Train", type="primary", width="stretch", on_click=sync_preset
+        )
+    return values, pressed
+
+
+def config_from_values(values: dict, quick: bool) -> tuple[cfg.RunConfig | None, list[str]]:
+    """The config the controls describe, or None and the problems in words."""
+    params = {name: str(value) for name, value in values.items()}
+    config, problems = cfg.parse_query(params)
+    if problems:
+        return None, problems
+    if quick:
+        config = config.replace(
+            train_samples=min(config.train_samples, QUICK_LOOK_SAMPLES),
+            validation_samples=min(config.validation_samples, QUICK_LOOK_VALIDATION),
+        )
+    return config, []
+
+
+# A link's bad values are dropped by Streamlit's binding; say which, once per session.
+def link_problems() -> list[str]:
+    if "link_problems" not in st.session_state:
+        params = {name: st.query_params[name] for name in st.query_params}
+        _, problems = cfg.parse_query({k: v for k, v in params.items() if k in cfg.FIELD_NAMES})
+        preset = params.get("preset")
+        if preset is not None and preset not in (CUSTOM, *PRESETS):
+            problems.append(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}")
+        st.session_state["link_problems"] = problems
+    return st.session_state["link_problems"]
+
+
+def share_link(config: cfg.RunConfig, preset: str, quick: bool) -> str:
+    query = {"preset": preset, **config.to_query()} if preset != CUSTOM else config.to_query()
+    if quick:
+        query["quick"] = "true"
+    base = (st.context.url or "").split("?")[0]
+    return f"{base}?{urlencode(query)}"
+
+
+# --- training -----------------------------------------------------------------------------------
+
+
+# Train (or fetch from the cache) with a progress bar and live curves; keep the run in the session.
+# The cached call runs in a worker thread that only queues partial results: Streamlit records
+# elements drawn inside a cached function for replay, so all drawing stays in this thread.
+def run_with_progress(config: cfg.RunConfig) -> training.RunResult | None:
+    try:
+        dataset(config.dataset)
+    except DataNotFoundError as error:
+        st.error(str(error))
+        return None
+    progress = st.progress(0.0, text="Compiling the training loop…")
+    live = st.empty()
+    updates: queue.Queue[training.RunResult] = queue.Queue()
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = trained(cache_key(config), updates.put)
+        except Exception as error:  # shown below, in the script's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=work, daemon=True)
+    add_script_run_ctx(worker, get_script_run_ctx())
+    worker.start()
+    last_draw = 0.0
+    while worker.is_alive() or not updates.empty():
+        try:
+            partial = updates.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        while not updates.empty():  # only the newest state is worth drawing
+            partial = updates.get()
+        step = int(partial.history["step"].iloc[-1])
+        planned = max(partial.planned_steps, 1)
+        progress.progress(min(step / planned, 1.0), text=f"Training: step {step:,} of {planned:,}")
+        if time.monotonic() - last_draw >= LIVE_REDRAW_SECONDS:
+            last_draw = time.monotonic()
+            live.altair_chart(charts.curves_chart(compare.curves_table({"live": partial})))
+    worker.join()
+    progress.empty()
+    live.empty()
+    if "error" in outcome:
+        st.error(f"Training failed: {outcome['error']}")
+        return None
+    result = outcome["result"]
+    st.session_state.setdefault("runs", {})[cache_key(config)] = result
+    return result
+
+
+def session_runs() -> dict[str, training.RunResult]:
+    """Every finished run of the session, by label naming what differs between them."""
+    runs = list(st.session_state.get("runs", {}).values())
+    labels = compare.run_labels([run.config for run in runs])
+    return dict(zip(labels, runs, strict=True))
+
+
+# --- views ----------------------------------------------------------------------------------------
+
+
+def diverged_banner(results: dict[str, training.RunResult]) -> None:
+    for label, result in results.items():
+        if result.diverged:
+            st.warning(f"**{label}** diverged at step {result.diverged_step}: shown up to there.")
+
+
+def summary_view(results: dict[str, training.RunResult]) -> None:
+    for label, result in results.items():
+        st.markdown(f"#### {label}")
+        left, right = st.columns([2, 3])
+        left.dataframe(diagnosis.summary_table(result), hide_index=True, width="stretch")
+        right.markdown("\n".join(f"- {finding}" for finding in diagnosis.diagnose(result)))
+
+
+def curves_view(results: dict[str, training.RunResult]) -> None:
+    diverged_banner(results)
+    st.altair_chart(charts.curves_chart(compare.curves_table(results)), width="stretch")
+    st.caption("Every training step's loss; the first hundred steps are where A1 and A2 part.")
+    st.altair_chart(
+        charts.step_loss_chart(compare.step_loss_table(results), max_step=None), width="stretch"
+    )
+
+
+def preactivations_view(results: dict[str, training.RunResult]) -> None:
+    diverged_banner(results)
+    st.caption(
+        "First-layer z = x·W + b on a fixed probe batch (the first 512 training images); bins "
+        "fixed at init. Drag the checkpoint slider under the chart."
+    )
+    st.altair_chart(
+        charts.preactivation_chart(compare.preactivation_table(results)), width="stretch"
+    )
+    stats = compare.history_table(results, ["z_mean", "z_std"])
+    st.altair_chart(charts.preactivation_stats_chart(stats), width="stretch")
+
+
+def saturation_view(results: dict[str, training.RunResult], init_config: cfg.RunConfig) -> None:
+    diverged_banner(results)
+    if results:
+        st.altair_chart(charts.saturation_chart(compare.layers_table(results)), width="stretch")
+        band = probes.ACTIVATION_RANGES.get(init_config.activation)
+        st.altair_chart(
+            charts.activation_histogram_chart(
+                compare.activations_at_init_table(results),
+                title="Hidden activations at init",
+                saturation_band=(probes.SATURATION_LOW, probes.SATURATION_HIGH)
+                if band == (0.0, 1.0)
+                else None,
+            ),
+            width="stretch",
+        )
+    init_view(init_config)
+
+
+# The B1 picture for the current controls: one layer at init on uniform random inputs.
+def init_view(config: cfg.RunConfig) -> None:
+    picture = init_only(cache_key(config))
+    st.markdown(
+        f"**At init, no training** — first layer ({config.kernel_initializer}, "
+        f"{config.activation}) fed uniform random pixels in [0, 1): "
+        f"**{picture.saturated_share:.0%}** of outputs saturated; pre-activation std "
+        f"{picture.measured_preactivation_std:.3g} (expected √(fan_in·E[x²])·std(W) = "
+        f"{picture.expected_preactivation_std:.3g})."
+    )
+    values = {"value": picture.outputs.ravel()}
+    band = (
+        (probes.SATURATION_LOW, probes.SATURATION_HIGH) if config.activation == "sigmoid" else None
+    )
+    st.altair_chart(
+        charts.values_histogram_chart(pd.DataFrame(values), "first-layer output", band),
+        width="stretch",
+    )
+
+
+def gradients_view(results: dict[str, training.RunResult]) -> None:
+    diverged_banner(results)
+    st.caption("On the last step before each checkpoint: ‖∇W‖ and ‖ΔW‖/‖W‖ for every kernel.")
+    st.altair_chart(charts.gradients_chart(compare.layers_table(results)), width="stretch")
+
+
+def data_view(config: cfg.RunConfig) -> None:
+    try:
+        data = dataset(config.dataset)
+    except DataNotFoundError as error:
+        st.error(str(error))
+        return
+    st.caption(f"{config.dataset} from {data.source}")
+    st.image(
+        [image for image in data.train_images[:16]],
+        width=56,
+        caption=[str(int(label)) for label in data.train_labels[:16]],
+    )
+    pixels = data.train_images[:1000].reshape(-1).astype(np.float64)
+    scale, offset = input_rescaling(config, data.train_images.reshape(-1, 784))
+    counts, edges = np.histogram(pixels * scale + offset, bins=50)
+    frame = pd.DataFrame({"bin_start": edges[:-1], "bin_end": edges[1:], "count": counts})
+    st.altair_chart(charts.pixel_histogram_chart(frame), width="stretch")
+
+
+# --- page ---------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    st.set_page_config(page_title=TITLE, page_icon="📈", layout="wide")
+    st.title(TITLE)
+    st.markdown(INTRO)
+    for problem in link_problems():
+        st.warning(f"This link asks for something that cannot be used: {problem}.")
+
+    preset_from_link()
+    preset, quick = preset_ui()
+    values, pressed = controls_ui()
+    config, problems = config_from_values(values, quick)
+    for problem in problems:
+        st.error(problem)
+
+    pending = st.session_state.pop("pending_set", None)
+    if pending:
+        labels = []
+        for key in pending:
+            set_config, _ = config_from_values(widget_values(PRESETS[key].config), quick)
+            st.write(f"Training {PRESETS[key].title}…")
+            if run_with_progress(set_config) is not None:
+                labels.append(cache_key(set_config))
+        st.session_state["selected_keys"] = labels
+    elif pressed and config is not None:
+        if compare.preset_key(config) == "B1":
+            st.session_state["selected_keys"] = []
+        elif run_with_progress(config) is not None:
+            st.session_state["selected_keys"] = [cache_key(config)]
+
+    runs = session_runs()
+    by_key = {cache_key(result.config): label for label, result in runs.items()}
+    default = [by_key[key] for key in st.session_state.get("selected_keys", []) if key in by_key]
+    selected_labels = st.multiselect(
+        "Runs to show (every finished run of this session; pick two or more to compare)",
+        list(runs),
+        default=default or list(runs)[-1:],
+    )
+    selected = {label: runs[label] for label in selected_labels}
+    if config is not None:
+        with st.expander("Share this set-up"):
+            st.code(share_link(config, preset, quick), language=None, wrap_lines=True)
+    if selected:
+        st.download_button(
+            "Download the selected runs' history (CSV)",
+            compare.history_csv(selected),
+            file_name="runs.csv",
+            mime="text/csv",
+        )
+
+    tabs = st.tabs(
+        ["Summary", "Curves", "Pre-activations", "Saturation", "Gradients and updates", "Data"]
+    )
+    init_config = config or DEFAULTS
+    with tabs[0]:
+        if not selected:
+            st.info("Nothing trained yet: pick a preset and press **Train**.")
+            if compare.preset_key(init_config) == "B1":
+                init_view(init_config)
+        summary_view(selected)
+    if selected:
+        with tabs[1]:
+            curves_view(selected)
+        with tabs[2]:
+            preactivations_view(selected)
+        with tabs[4]:
+            gradients_view(selected)
+    with tabs[3]:
+        saturation_view(selected, init_config)
+    with tabs[5]:
+        data_view(init_config)
+
+
+main()

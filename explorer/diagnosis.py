@@ -1,0 +1,104 @@
+"""A run's story in plain words, computed from its numbers.
+
+Each finding is one sentence built from the recorded history and layer tables, in the order a
+learner would check: did it blow up, were units saturated or dead at init, how big was the
+first step, and how far did it get.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from explorer.train import RunResult
+
+CHANCE_ACCURACY = 0.10  # ten balanced classes
+HEALTHY_UPDATE_RATIO = 1e-3  # a common rule of thumb for ‖ΔW‖/‖W‖ per step
+NOTABLE_SHARE = 0.05  # below this, saturation or dead units are not worth a sentence
+
+
+def summary_table(result: RunResult) -> pd.DataFrame:
+    """The run's headline numbers as a two-column table (measure, value) of text."""
+    final = result.final
+    rows = [
+        ("final train accuracy", _percent(final.train_accuracy)),
+        ("final validation accuracy", _percent(final.val_accuracy)),
+        ("final train loss", f"{final.train_loss:.4g}"),
+        ("final validation loss", f"{final.val_loss:.4g}"),
+        ("epochs trained", f"{final.epoch:.3g} of {result.config.epochs}"),
+        ("training time", f"{result.train_seconds:.1f} s (+{result.setup_seconds:.1f} s set-up)"),
+        ("parameters", f"{result.parameter_count:,}"),
+        ("diverged", f"yes, at step {result.diverged_step}" if result.diverged else "no"),
+    ]
+    return pd.DataFrame(rows, columns=["measure", "value"])
+
+
+def diagnose(result: RunResult) -> list[str]:
+    """Plain-language findings about `result`, most important first."""
+    findings = []
+    config, history, layers = result.config, result.history, result.layers
+    if result.diverged:
+        epoch = result.diverged_step / config.steps_per_epoch
+        findings.append(
+            f"The loss stopped being a finite number at step {result.diverged_step} "
+            f"(epoch {epoch:.3g}): the run diverged, and training stopped there. "
+            f"The last finite loss recorded was {_last_finite(result):.3g}."
+        )
+    at_init = layers[(layers["step"] == 0) & layers["hidden"]]
+    if not at_init.empty:
+        first = at_init.iloc[0]
+        if config.activation in ("sigmoid", "tanh") and first.saturated_share >= NOTABLE_SHARE:
+            findings.append(
+                f"{_percent(first.saturated_share)} of first-layer {config.activation} outputs "
+                f"were saturated at init (in the flat tails, where the gradient is nearly 0)."
+            )
+        if not math.isnan(first.dead_share) and first.dead_share >= NOTABLE_SHARE:
+            findings.append(
+                f"{_percent(first.dead_share)} of first-layer {config.activation} units were "
+                f"dead at init (z ≤ 0 for every probe image, so no gradient reaches them)."
+            )
+    last_hidden = layers[(layers["step"] == layers["step"].max()) & layers["hidden"]]
+    dead_now = last_hidden["dead_share"].dropna()
+    if len(history) > 1 and not dead_now.empty and dead_now.max() >= NOTABLE_SHARE:
+        worst = last_hidden.loc[dead_now.idxmax()]
+        findings.append(
+            f"At the end, {_percent(worst.dead_share)} of {worst.layer}'s units are dead."
+        )
+    first_steps = layers[(layers["step"] == 1) & (layers["layer"] == layers["layer"].iloc[0])]
+    if not first_steps.empty and math.isfinite(first_steps.iloc[0].update_ratio):
+        ratio = first_steps.iloc[0].update_ratio
+        size = ratio / HEALTHY_UPDATE_RATIO
+        verdict = (
+            "far larger than" if size > 30 else "far smaller than" if size < 1 / 30 else "near"
+        )
+        findings.append(
+            f"The first step changed the first-layer kernel by ‖ΔW‖/‖W‖ = {ratio:.2g}, "
+            f"{verdict} the rule-of-thumb {HEALTHY_UPDATE_RATIO:g}."
+        )
+    findings.append(_how_far(result))
+    return findings
+
+
+def _how_far(result: RunResult) -> str:
+    final = result.final
+    accuracy = final.val_accuracy
+    where = f"after {final.epoch:.3g} epochs" if final.epoch > 0 else "at init"
+    if not math.isfinite(accuracy):
+        return f"Validation accuracy is not a number {where}."
+    if accuracy < CHANCE_ACCURACY + 0.05:
+        verdict = "no better than chance (10%): the network has not learned"
+    elif accuracy < 0.6:
+        verdict = "well above chance but stalled far from what this network can reach"
+    else:
+        verdict = "the network is learning"
+    return f"Validation accuracy is {_percent(accuracy)} {where}: {verdict}."
+
+
+def _last_finite(result: RunResult) -> float:
+    finite = [loss for loss in result.step_loss if math.isfinite(loss)]
+    return finite[-1] if finite else math.nan
+
+
+def _percent(share: float) -> str:
+    return f"{share:.0%}" if math.isfinite(share) else "n/a"

@@ -1,0 +1,199 @@
+"""The Streamlit page through AppTest: presets, links, caching, comparison."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from explorer import data
+from explorer import train as training
+from explorer.presets import PRESETS
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+SMALL = {"train_samples": "1200", "validation_samples": "300", "epochs": "1"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def train_calls(monkeypatch):
+    """Counts real trainings: the app calls explorer.train.train through the module."""
+    calls = []
+    real_train = training.train
+
+    def counting_train(config, dataset, on_checkpoint=None):
+        calls.append(config)
+        return real_train(config, dataset, on_checkpoint)
+
+    monkeypatch.setattr(training, "train", counting_train)
+    return calls
+
+
+def open_app(**params) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=180)
+    for name, value in params.items():
+        app.query_params[name] = value
+    return app.run()
+
+
+def press_train(app: AppTest) -> AppTest:
+    next(button for button in app.button if button.label == "Train").click()
+    return app.run()
+
+
+def charts(app: AppTest) -> list:
+    return app.get("vega_lite_chart")
+
+
+def chart_fields(app: AppTest) -> str:
+    return " ".join(chart.proto.spec for chart in charts(app))
+
+
+def test_opens_without_training(fashion, train_calls):
+    app = open_app()
+    assert not app.exception
+    assert app.title[0].value == "Initialization & Scaling Explorer"
+    assert not train_calls
+    assert any("Nothing trained yet" in info.value for info in app.info)
+
+
+@pytest.mark.parametrize("key", [key for key, preset in PRESETS.items() if preset.trains])
+def test_every_trainable_preset_runs_from_a_link(fashion, train_calls, key):
+    dataset = "fashion_mnist"  # MNIST cannot be had on the build machines
+    app = open_app(preset=key, dataset=dataset, **SMALL)
+    assert not app.exception
+    assert app.selectbox(key="preset").value == key
+    assert not train_calls
+    app = press_train(app)
+    assert not app.exception, app.exception
+    assert len(train_calls) == 1
+    expected = PRESETS[key].config.replace(
+        dataset=dataset, train_samples=1200, validation_samples=300, epochs=1
+    )
+    assert train_calls[0] == expected
+    assert len(charts(app)) >= 8  # curves, steps, z, z stats, saturation, init, gradients, data
+    text = " ".join(markdown.value for markdown in app.markdown)
+    assert "Validation accuracy is" in text
+    if key == "A2":
+        assert any("diverged at step" in warning.value for warning in app.warning)
+
+
+def test_b1_shows_saturation_without_training(fashion, train_calls):
+    app = open_app(preset="B1")
+    app = press_train(app)
+    assert not app.exception
+    assert not train_calls
+    text = " ".join(markdown.value for markdown in app.markdown)
+    assert "At init, no training" in text and "saturated" in text
+    share = re.search(r"\*\*(\d+)%\*\* of outputs saturated", text)
+    assert share and int(share.group(1)) > 60
+    assert charts(app)
+
+
+def test_bad_link_shows_messages_and_the_app_still_works(fashion, train_calls):
+    app = open_app(epochs="lots", learning_rate="-1", activation="swish", preset="Z9")
+    assert not app.exception
+    warnings = " ".join(warning.value for warning in app.warning)
+    assert "epochs must be a whole number from 1 to 50; got 'lots'" in warnings
+    assert "learning_rate" in warnings and "-1" in warnings
+    assert "activation must be one of" in warnings and "swish" in warnings
+    assert "preset must be one of" in warnings
+    assert app.number_input(key="epochs").value == 2  # the default is kept
+    app.number_input(key="train_samples").set_value(1200)
+    app.number_input(key="validation_samples").set_value(300)
+    app.number_input(key="epochs").set_value(1)
+    app = press_train(app)
+    assert not app.exception and len(train_calls) == 1
+
+
+def test_out_of_range_control_gives_message_not_exception(fashion, train_calls):
+    app = open_app(**SMALL)
+    app.text_input(key="hidden_units").set_value("300,2000")
+    app = press_train(app)
+    assert not app.exception
+    assert any("hidden_units must be 1 to 4 layer widths" in error.value for error in app.error)
+    assert not train_calls
+
+
+def test_rerun_of_a_finished_configuration_does_not_train_again(fashion, train_calls):
+    app = press_train(open_app(preset="A1", **SMALL))
+    assert len(train_calls) == 1
+    app = press_train(app)
+    assert len(train_calls) == 1
+    other_session = press_train(open_app(preset="A1", **SMALL))  # cache is shared
+    assert len(train_calls) == 1
+    assert not other_session.exception
+
+
+def test_compare_overlays_two_runs(fashion, train_calls):
+    app = press_train(open_app(preset="A1", **SMALL))
+    app.number_input(key="weight_scale").set_value(255.0)
+    app.number_input(key="input_divisor").set_value(1.0)
+    app = press_train(app)
+    assert len(train_calls) == 2
+    runs = app.multiselect[0]
+    assert len(runs.options) == 2
+    app = runs.set_value(list(runs.options)).run()
+    assert not app.exception
+    labels = list(runs.options)
+    assert any("weight_scale=255" in label for label in labels)
+    curves = charts(app)[0].proto  # the overlaid curves carry both runs in their data
+    data = b"".join(dataset.data.data for dataset in curves.datasets)
+    for label in labels:
+        assert label.encode() in data
+    downloads = app.get("download_button")
+    assert downloads
+
+
+@pytest.fixture
+def generated_mnist(tmp_path, monkeypatch):
+    """MNIST-format IDX files (MNIST itself cannot be had here), found via EXPLORER_DATA_DIR."""
+    rng = np.random.default_rng(0)
+    arrays = (
+        rng.integers(0, 256, (10_500, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, 10_500, dtype=np.uint8),
+        rng.integers(0, 256, (2_000, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, 2_000, dtype=np.uint8),
+    )
+    (tmp_path / "mnist").mkdir()
+    for name, array in zip(data.IDX_FILE_NAMES, arrays, strict=True):
+        data.write_idx(tmp_path / "mnist" / f"{name}.gz", array)
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def test_comparison_set_button_trains_the_set(generated_mnist, train_calls):
+    app = open_app(preset="B2", quick="true")
+    button = next(b for b in app.button if b.label.startswith("Train B2, B3"))
+    app = button.click().run()
+    assert not app.exception
+    assert [config.kernel_initializer for config in train_calls] == [
+        "random_normal",
+        "glorot_uniform",
+    ]
+    assert all(config.train_samples == 10_000 for config in train_calls)  # quick look
+    assert len(app.multiselect[0].value) == 2  # both selected for comparison
+
+
+def test_missing_dataset_gives_the_places_tried(tmp_path, monkeypatch, train_calls):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(data, "_download_with_keras", _no_network)
+    st.cache_resource.clear()
+    app = press_train(open_app(preset="B2"))
+    assert not app.exception and not train_calls
+    message = " ".join(error.value for error in app.error)
+    assert "mnist" in message and "EXPLORER_DATA_DIR" in message and str(tmp_path) in message
+
+
+def _no_network(name):
+    raise ConnectionError(f"no network in tests ({name})")
