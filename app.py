@@ -318,13 +318,14 @@ def share_link(config: cfg.RunConfig, preset: str, quick: bool) -> str:
 # Train (or fetch from the cache) with a progress bar and live curves; keep the run in the session.
 # The cached call runs in a worker thread that only queues partial results: Streamlit records
 # elements drawn inside a cached function for replay, so all drawing stays in this thread.
-def run_with_progress(config: cfg.RunConfig) -> training.RunResult | None:
+def run_with_progress(config: cfg.RunConfig, title: str = "") -> training.RunResult | None:
     try:
         dataset(config.dataset)
     except DataNotFoundError as error:
         st.error(str(error))
         return None
-    progress = st.progress(0.0, text="Compiling the training loop…")
+    title = f"{title}: " if title else ""
+    progress = st.progress(0.0, text=f"{title}compiling the training loop…")
     live = st.empty()
     updates: queue.Queue[training.RunResult] = queue.Queue()
     outcome: dict = {}
@@ -348,7 +349,9 @@ def run_with_progress(config: cfg.RunConfig) -> training.RunResult | None:
             partial = updates.get()
         step = int(partial.history["step"].iloc[-1])
         planned = max(partial.planned_steps, 1)
-        progress.progress(min(step / planned, 1.0), text=f"Training: step {step:,} of {planned:,}")
+        progress.progress(
+            min(step / planned, 1.0), text=f"{title}training, step {step:,} of {planned:,}"
+        )
         if time.monotonic() - last_draw >= LIVE_REDRAW_SECONDS:
             last_draw = time.monotonic()
             live.altair_chart(charts.curves_chart(compare.curves_table({"live": partial})))
@@ -430,12 +433,15 @@ def saturation_view(results: dict[str, training.RunResult], init_config: cfg.Run
 # The B1 picture for the current controls: one layer at init on uniform random inputs.
 def init_view(config: cfg.RunConfig) -> None:
     picture = init_only(cache_key(config))
+    if np.isnan(picture.saturated_share):
+        saturation = f"{config.activation} does not saturate"
+    else:
+        saturation = f"**{picture.saturated_share:.0%}** of outputs saturated"
     st.markdown(
         f"**At init, no training** — first layer ({config.kernel_initializer}, "
-        f"{config.activation}) fed uniform random pixels in [0, 1): "
-        f"**{picture.saturated_share:.0%}** of outputs saturated; pre-activation std "
-        f"{picture.measured_preactivation_std:.3g} (expected √(fan_in·E[x²])·std(W) = "
-        f"{picture.expected_preactivation_std:.3g})."
+        f"{config.activation}) fed uniform random pixels in [0, 1): {saturation}; "
+        f"pre-activation std {picture.measured_preactivation_std:.3g} (expected "
+        f"√(fan_in·E[x²])·std(W) = {picture.expected_preactivation_std:.3g})."
     )
     values = {"value": picture.outputs.ravel()}
     band = (
@@ -494,8 +500,7 @@ def main() -> None:
         labels = []
         for key in pending:
             set_config, _ = config_from_values(widget_values(PRESETS[key].config), quick)
-            st.write(f"Training {PRESETS[key].title}…")
-            if run_with_progress(set_config) is not None:
+            if run_with_progress(set_config, PRESETS[key].title) is not None:
                 labels.append(cache_key(set_config))
         st.session_state["selected_keys"] = labels
     elif pressed and config is not None:

@@ -46,6 +46,7 @@ SHARE_WORDS = ("accuracy", "saturat", "share", "dead")  # metrics shown as perce
 STATUS = ["trained", "diverged"]
 BIN_TIPS = (("bin_start", "from"), ("bin_end", "to"))  # histogram tooltip fields and titles
 LABEL_COLOR = "#444"
+HISTOGRAM_X = alt.Scale(zero=False, padding=0)  # bars otherwise pad the axis by a bar's width
 
 
 # Keeps the named columns and drops rows whose `finite`/`positive` columns cannot be plotted.
@@ -153,7 +154,7 @@ def _histogram_bars(
         alt.Chart(data)
         .mark_bar(opacity=OPACITY, orient="vertical")  # x/x2 alone would make it horizontal
         .encode(
-            x=alt.X("bin_start:Q", title=x_title),
+            x=alt.X("bin_start:Q", title=x_title, scale=HISTOGRAM_X),
             x2="bin_end:Q",
             y=alt.Y(f"{y_field}:Q", title=y_title, stack=None),
             color=_run_color(runs),
@@ -219,7 +220,7 @@ def preactivation_chart(df: pd.DataFrame) -> alt.LayerChart | alt.Chart:
     selected = alt.datum.checkpoint == checkpoint
     # A fixed x domain, so the axis stays put while the slider moves.
     x_domain = [float(data["bin_start"].min()), float(data["bin_end"].max())]
-    x_scale = alt.Scale(domain=x_domain, zero=False)
+    x_scale = alt.Scale(domain=x_domain, zero=False, padding=0)
     runs = _runs(df)
     bins = [alt.Tooltip(f"{field}:Q", title=title, format=".3g") for field, title in BIN_TIPS]
     bars = _histogram_bars(data, runs, PREACTIVATION_TITLE, "density", "density").encode(
@@ -273,9 +274,11 @@ def preactivation_stats_chart(df: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
 
 # Share of saturated (sigmoid/tanh) or dead (ReLU-like) units per layer against epochs.
 def saturation_chart(df: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
-    """Columns: run, epoch, step, layer, saturated_share, dead_share (either may be all NaN)."""
+    """Columns: run, epoch, step, layer, saturated_share, dead_share (either may be all NaN or
+    absent)."""
     keys = ["run", "epoch", "step", "layer"]
-    data = _clean(df, [*keys, *SATURATION_MEASURES], finite=["epoch"])
+    absent = {measure: np.nan for measure in SATURATION_MEASURES if measure not in df.columns}
+    data = _clean(df.assign(**absent), [*keys, *SATURATION_MEASURES], finite=["epoch"])
     long = data.melt(keys, var_name="measure", value_name="share")
     long = _clean(long, [*keys, "measure", "share"], finite=["share"])
     long["measure"] = long["measure"].map(SATURATION_MEASURES)

@@ -29,8 +29,13 @@ def preset_key(config: RunConfig) -> str | None:
 def run_labels(configs: Sequence[RunConfig]) -> list[str]:
     """One label per config naming what differs between them, e.g. "A2 · weight_scale=255".
 
-    A lone run is named by its preset, or by its main settings. Equal labels get " #2", " #3".
+    Runs that are all different presets are named by the presets' titles ("A2 raw inputs,
+    weights ÷255"). A lone run is named by its preset, or by its main settings. Equal labels
+    get " #2", " #3".
     """
+    keys = [preset_key(config) for config in configs]
+    if len(configs) > 1 and None not in keys and len(set(keys)) == len(keys):
+        return [PRESETS[key].title for key in keys]
     varying = [
         name
         for name in RunConfig.__dataclass_fields__

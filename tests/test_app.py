@@ -135,8 +135,7 @@ def test_rerun_of_a_finished_configuration_does_not_train_again(fashion, train_c
 
 def test_compare_overlays_two_runs(fashion, train_calls):
     app = press_train(open_app(preset="A1", **SMALL))
-    app.number_input(key="weight_scale").set_value(255.0)
-    app.number_input(key="input_divisor").set_value(1.0)
+    app.number_input(key="weight_scale").set_value(255.0)  # inputs stay ÷255: not a preset
     app = press_train(app)
     assert len(train_calls) == 2
     runs = app.multiselect[0]

@@ -209,6 +209,11 @@ def test_saturation_keeps_only_the_measure_with_data(activation, measure):
     assert_tooltips(spec)
 
 
+def test_saturation_without_a_dead_share_column():
+    spec = charts.saturation_chart(layers_frame("sigmoid").drop(columns="dead_share")).to_dict()
+    assert len(spec["vconcat"]) == 1
+
+
 def test_saturation_all_nan_gives_no_data():
     frame = layers_frame("sigmoid").assign(saturated_share=np.nan)
     spec = charts.saturation_chart(frame).to_dict()

@@ -1,0 +1,81 @@
+"""Run labels, comparison tables, CSV export and the plain-language diagnosis."""
+
+import io
+
+import pandas as pd
+import pytest
+
+from explorer import compare, diagnosis
+from explorer.presets import PRESETS
+from explorer.train import train
+
+A1 = PRESETS["A1"].config
+
+
+def test_labels_name_presets_or_what_differs():
+    a1, a2, a3 = (PRESETS[key].config for key in ("A1", "A2", "A3"))
+    assert compare.run_labels([a1, a2, a3]) == [PRESETS[k].title for k in ("A1", "A2", "A3")]
+    labels = compare.run_labels([a1, a1.replace(weight_scale=255.0)])
+    assert labels == ["A1 · weight_scale=1", "weight_scale=255"]
+    assert compare.run_labels([a1, a1]) == ["A1", "A1 #2"]
+    quick = a1.replace(train_samples=10_000, validation_samples=2_000)
+    assert compare.preset_key(quick) == "A1"
+
+
+@pytest.fixture(scope="module")
+def two_runs(fashion):
+    config = A1.replace(train_samples=2_000, validation_samples=500, epochs=1)
+    return {
+        "scaled": train(config, fashion),
+        "diverging": train(
+            config.replace(input_divisor=1.0, weight_scale=255.0, learning_rate=1.0), fashion
+        ),
+    }
+
+
+def test_tables_carry_every_run(two_runs):
+    curves = compare.curves_table(two_runs)
+    assert set(curves.run) == set(two_runs)
+    assert set(curves.split) == {"train", "validation"} and set(curves.metric) == {
+        "loss",
+        "accuracy",
+    }
+    z = compare.preactivation_table(two_runs)
+    assert z.groupby("run").checkpoint.min().eq(0).all()
+    layers = compare.layers_table(two_runs)
+    assert {"gradient_norm", "update_ratio", "dead_share"} <= set(layers.columns)
+    assert set(compare.activations_at_init_table(two_runs).layer) == {"hidden_1", "hidden_2"}
+
+
+def test_history_csv_reads_back(two_runs):
+    table = pd.read_csv(io.StringIO(compare.history_csv(two_runs)))
+    assert set(table.run) == set(two_runs)
+    assert {"step", "epoch", "val_accuracy", "hidden_1_dead_share", "output_update_ratio"} <= set(
+        table.columns
+    )
+    expected_rows = sum(len(result.history) for result in two_runs.values())
+    assert len(table) == expected_rows
+
+
+def test_diagnosis_speaks_of_divergence_dead_units_and_progress(two_runs):
+    scaled = diagnosis.diagnose(two_runs["scaled"])
+    assert "the network is learning" in scaled[-1]
+    assert any("first step changed the first-layer kernel" in finding for finding in scaled)
+    diverging = two_runs["diverging"]
+    assert diverging.diverged
+    findings = diagnosis.diagnose(diverging)
+    assert f"step {diverging.diverged_step}" in findings[0] and "diverged" in findings[0]
+    table = diagnosis.summary_table(diverging)
+    assert table.set_index("measure").loc["diverged", "value"].startswith("yes, at step")
+
+
+def test_diagnosis_reports_saturation_at_init(fashion):
+    config = PRESETS["B2"].config.replace(
+        dataset="fashion_mnist",
+        train_samples=1_280,
+        validation_samples=300,
+        epochs=1,
+        init_param=1.0,
+    )
+    findings = diagnosis.diagnose(train(config, fashion))
+    assert any("sigmoid outputs were saturated at init" in finding for finding in findings)
