@@ -171,10 +171,14 @@ class _Trainer:
         self.images = tf.constant(samples["train_images"])  # uint8: 1 byte a pixel in memory
         self.labels = tf.constant(samples["train_labels"])
         self.step_loss = tf.Variable(tf.zeros([config.total_steps + 1]), trainable=False)
-        self.run_steps = tf.function(self._run_steps, jit_compile=True)
+        # autograph=False: the loops are explicit tf.while_loop / tf.cond, and converting the
+        # Python source of Keras's layers and optimizers would only add seconds of tracing.
+        self.run_steps = tf.function(self._run_steps, jit_compile=True, autograph=False)
         # Evaluation and probes run once per checkpoint: graph mode, no XLA compile to wait for.
-        self.evaluate = tf.function(self._evaluate)
-        self.probe = tf.function(lambda images: probes.layer_outputs(self.model, images))
+        self.evaluate = tf.function(self._evaluate, autograph=False)
+        self.probe = tf.function(
+            lambda images: probes.layer_outputs(self.model, images), autograph=False
+        )
 
     def _loss(self, images, labels, training):
         probabilities = self.model(tf.cast(images, tf.float32), training=training)  # (B, 10)
