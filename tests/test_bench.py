@@ -1,0 +1,22 @@
+"""The benchmark's plain-`fit` reference trains the same model as `train()` (no timing here)."""
+
+from explorer import bench
+from explorer.presets import PRESETS
+from explorer.train import train
+
+
+def test_fit_reference_learns_like_train(fashion):
+    config = PRESETS["A1"].config.replace(train_samples=3_200, validation_samples=640, epochs=1)
+    seconds, fit_accuracy = bench.fit_reference(config, fashion, pipeline="A")
+    assert seconds > 0
+    train_accuracy = train(config, fashion).final.val_accuracy
+    assert fit_accuracy > 0.6 and train_accuracy > 0.6  # chance is 0.1
+    assert abs(fit_accuracy - train_accuracy) < 0.1
+
+
+def test_fit_reference_feeds_one_hot_targets_for_mse(fashion):
+    config = PRESETS["B2"].config.replace(
+        dataset="fashion_mnist", train_samples=1_280, validation_samples=256, epochs=1
+    )
+    seconds, accuracy = bench.fit_reference(config, fashion, pipeline="B")
+    assert seconds > 0 and 0.0 <= accuracy <= 1.0
