@@ -176,9 +176,7 @@ class _Trainer:
         self.run_steps = tf.function(self._run_steps, jit_compile=True, autograph=False)
         # Evaluation and probes run once per checkpoint: graph mode, no XLA compile to wait for.
         self.evaluate = tf.function(self._evaluate, autograph=False)
-        self.probe = tf.function(
-            lambda images: probes.layer_outputs(self.model, images), autograph=False
-        )
+        self.measure = tf.function(self._measure, autograph=False)
 
     def _loss(self, images, labels, training):
         probabilities = self.model(tf.cast(images, tf.float32), training=training)  # (B, 10)
@@ -252,6 +250,12 @@ class _Trainer:
             done + measured,
             tf.math.is_finite(loss),
             stats,
+        )
+
+    def _measure(self, val_images, val_labels, probe_images):
+        """Validation loss and accuracy, and [(z, h)] per layer on the probe, in one call."""
+        return self._evaluate(val_images, val_labels), probes.layer_outputs(
+            self.model, probe_images
         )
 
     def _evaluate(self, images, labels):
@@ -379,11 +383,13 @@ class _Recorder:
             train_loss = loss_sum / steps
             train_accuracy = correct_sum / (steps * config.batch_size)
         full = step % config.steps_per_epoch == 0
-        val_loss, val_accuracy = trainer.evaluate(*(self.val_full if full else self.val_subset))
+        val_images, val_labels = self.val_full if full else self.val_subset
+        (val_loss, val_accuracy), layer_outputs = trainer.measure(
+            val_images, val_labels, self.probe_images
+        )
         # float64: a blowing-up run's values overflow float32 sums before they become inf.
         outputs = [
-            (z.numpy().astype(np.float64), h.numpy().astype(np.float64))
-            for z, h in trainer.probe(self.probe_images)
+            (z.numpy().astype(np.float64), h.numpy().astype(np.float64)) for z, h in layer_outputs
         ]
         first_z = outputs[0][0]
         if step == 0:
