@@ -286,6 +286,14 @@ def _parse(name: str, raw: Any) -> Any:
     return text
 
 
+def number_or_nan(text: object) -> float:
+    """A number read from URL text (fractions such as 1/65025 allowed), or NaN if unreadable."""
+    try:
+        return _parse_number(str(text).strip())
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return math.nan
+
+
 def _parse_number(text: str) -> float:
     """A float, also written as a fraction such as 1/65025 (the twin's learning-rate factor)."""
     if "/" in text:

@@ -175,8 +175,9 @@ class _Trainer:
         # Python source of Keras's layers and optimizers would only add seconds of tracing.
         self.run_steps = tf.function(self._run_steps, jit_compile=True, autograph=False)
         # Evaluation and probes run once per checkpoint: graph mode, no XLA compile to wait for.
-        self.evaluate = tf.function(self._evaluate, autograph=False)
-        self.measure = tf.function(self._measure, autograph=False)
+        # Called on three shapes (probe, validation subset, full validation): retracing is meant.
+        self.evaluate = tf.function(self._evaluate, autograph=False, reduce_retracing=True)
+        self.measure = tf.function(self._measure, autograph=False, reduce_retracing=True)
 
     def _loss(self, images, labels, training):
         probabilities = self.model(tf.cast(images, tf.float32), training=training)  # (B, 10)
