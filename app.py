@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from explorer import charts, compare, diagnosis, probes
+from explorer import charts, compare, diagnosis, probes, saturation, sweep, twin
 from explorer import config as cfg
 from explorer import train as training
 from explorer.data import DataNotFoundError, load_dataset
@@ -40,6 +40,33 @@ MAX_CACHED_RUNS = 24  # each result is a few hundred kB; bounded so a host's mem
 LIVE_REDRAW_SECONDS = 0.7  # redraw the live curves at most this often
 DEFAULTS = cfg.RunConfig()
 NON_CONFIG_KEYS = ("preset", "quick")
+LAB_KEYS = (*twin.QUERY_KEYS, *sweep.QUERY_KEYS, *saturation.QUERY_KEYS)
+TWIN_INTRO = (
+    "**Puzzle A, answered on one seed.** Three runs of the sidebar's set-up start with the same "
+    "first-layer pre-activations: **1** inputs ÷c; **2** raw inputs with the first layer's "
+    "weights ÷c; **3** run 2 with the exact correction for the optimizer. The lab sets the input "
+    "scaling, the weight scale (first layer only) and the first-layer learning rate; everything "
+    "else (data, model, initializer, learning rate, batch, epochs, seed) comes from the sidebar."
+)
+EPSILON_NOTE = (
+    "Adam and RMSprop also need epsilon ×c, because it is added to a gradient size that is c "
+    "times larger. The engine does this by itself: the first kernel's epsilon follows the weight "
+    "scale (×c for Adam; ×c² for RMSprop, whose Keras epsilon sits inside the square root). So "
+    "run 3 only sets its first-layer learning rate ÷c."
+)
+RELU_KINK_NOTE = (
+    "With ReLU-like units and a c that is not a power of two, ÷c is rounded in float32: after "
+    "a few hundred steps one z can land on the other side of the kink at 0 and run 3 leaves "
+    "run 1 (a jump in the gap chart). c = 256 is exact: runs 1 and 3 then agree to the last bit."
+)
+SWEEP_INTRO = (
+    "**One knob, many runs.** Each value trains the sidebar's set-up with that one knob changed; "
+    "every run is cached, so widening a sweep only trains the new values."
+)
+SATURATION_INTRO = (
+    "**Puzzle B at init, no training.** The first hidden layer of the sidebar's model (its "
+    "width, bias, weight scale and seed) with the initializer, activation and input chosen here."
+)
 
 
 # --- engine calls, cached ----------------------------------------------------------------------
@@ -300,6 +327,8 @@ def link_problems() -> list[str]:
         preset = params.get("preset")
         if preset is not None and preset not in (CUSTOM, *PRESETS):
             problems.append(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}")
+        for lab in (twin, sweep, saturation):
+            problems.extend(lab.query_problems(params))
         st.session_state["link_problems"] = problems
     return st.session_state["link_problems"]
 
@@ -308,6 +337,12 @@ def share_link(config: cfg.RunConfig, preset: str, quick: bool) -> str:
     query = {"preset": preset, **config.to_query()} if preset != CUSTOM else config.to_query()
     if quick:
         query["quick"] = "true"
+    # The labs' controls: their state (drawn below this link, so the URL may lag a run) or,
+    # on a link's first run, the link's own values.
+    for key in LAB_KEYS:
+        value = st.session_state.get(key, st.query_params.get(key))
+        if value is not None:
+            query[key] = str(value)
     base = (st.context.url or "").split("?")[0]
     return f"{base}?{urlencode(query)}"
 
@@ -364,6 +399,32 @@ def run_with_progress(config: cfg.RunConfig, title: str = "") -> training.RunRes
     result = outcome["result"]
     st.session_state.setdefault("runs", {})[cache_key(config)] = result
     return result
+
+
+# Train several configurations one after the other, with an overall bar above each run's own;
+# returns the results by label, or None when one failed (its error is shown).
+def train_all(
+    configs: dict[str, cfg.RunConfig], noun: str = "run"
+) -> dict[str, training.RunResult] | None:
+    overall = st.progress(0.0)
+    results = {}
+    for index, (label, config) in enumerate(configs.items()):
+        overall.progress(index / len(configs), text=f"{noun} {index + 1} of {len(configs)}")
+        result = run_with_progress(config, label)
+        if result is None:
+            overall.empty()
+            return None
+        results[label] = result
+    overall.empty()
+    return results
+
+
+# Results kept in the session, by label, for the cache keys a lab stored; None if any is gone.
+def stored_results(keys: dict[str, tuple]) -> dict[str, training.RunResult] | None:
+    runs = st.session_state.get("runs", {})
+    if not all(key in runs for key in keys.values()):
+        return None
+    return {label: runs[key] for label, key in keys.items()}
 
 
 def session_runs() -> dict[str, training.RunResult]:
@@ -478,6 +539,267 @@ def data_view(config: cfg.RunConfig) -> None:
     st.altair_chart(charts.pixel_histogram_chart(frame), width="stretch")
 
 
+# --- labs ---------------------------------------------------------------------------------------
+
+
+# The twin lab's own form: the factor c and the optimizer; returns them and whether it was pressed.
+def twin_controls_ui() -> tuple[float, str, bool]:
+    with st.form("twin_form"):
+        left, right = st.columns(2)
+        factor = left.number_input(
+            "Factor c",
+            value=255.0,
+            min_value=twin.MIN_FACTOR,
+            max_value=twin.MAX_FACTOR,
+            format="%g",
+            key="twin_factor",
+            bind="query-params",
+            help="Run 1 divides the inputs by c; runs 2 and 3 divide the first-layer weights.",
+        )
+        optimizer = right.selectbox(
+            "Optimizer of the three runs", cfg.OPTIMIZERS, key="twin_optimizer", bind="query-params"
+        )
+        pressed = st.form_submit_button("Train the three twins", type="primary")
+    return factor, optimizer, pressed
+
+
+# Puzzle A answered: three runs, their histograms, curves, first steps and the derivation.
+def twin_view(base: cfg.RunConfig | None) -> None:
+    st.markdown(TWIN_INTRO)
+    factor, optimizer, pressed = twin_controls_ui()
+    if base is None:
+        st.info("The twin lab builds on the sidebar's set-up: fix its problems first.")
+        return
+    try:
+        configs = twin.twin_configs(base, factor, optimizer)
+    except ValueError as error:
+        st.error(str(error))
+        return
+    if optimizer in twin.ADAPTIVE and base.learning_rate > 0.01:
+        st.caption(
+            f"{optimizer} usually wants a learning rate near 0.001; the sidebar's is "
+            f"{base.learning_rate:g}."
+        )
+    if pressed:
+        results = train_all(configs, "twin")
+        if results is not None:
+            keys = {label: cache_key(config) for label, config in configs.items()}
+            st.session_state["twin_lab"] = {"factor": factor, "optimizer": optimizer, "keys": keys}
+    lab = st.session_state.get("twin_lab")
+    results = stored_results(lab["keys"]) if lab else None
+    if not results:
+        st.info("Press **Train the three twins** to train them (one seed, three runs).")
+        return
+    twin_results_view(lab["factor"], lab["optimizer"], results)
+
+
+def twin_results_view(
+    factor: float, optimizer: str, results: dict[str, training.RunResult]
+) -> None:
+    config = next(iter(results.values())).config
+    st.caption(
+        f"Trained: {optimizer}, learning rate {config.learning_rate:g}, {config.activation}, "
+        f"{config.train_samples:,} images × {config.epochs} epoch(s), batch "
+        f"{config.batch_size}, seed {config.seed}."
+    )
+    diverged_banner(results)
+    numbers = twin.derivation_numbers(factor, optimizer, results)
+    st.markdown("#### Why runs 1 and 2 part, and why run 3 does not")
+    st.markdown(twin.derivation_markdown(optimizer, numbers))
+    if optimizer in twin.ADAPTIVE:
+        st.caption(EPSILON_NOTE)
+    left, right = st.columns([3, 2])
+    ratios = twin.first_step_ratios(results)
+    left.dataframe(
+        ratios,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "run": "run",
+            "gradient_norm": st.column_config.NumberColumn("‖∇W‖, step 1", format="%.4g"),
+            "update_ratio": st.column_config.NumberColumn("‖ΔW‖/‖W‖, step 1", format="%.4g"),
+            "ratio_to_first": st.column_config.NumberColumn("× run 1", format="%.6g"),
+        },
+    )
+    right.altair_chart(charts.first_step_ratio_chart(ratios), width="stretch")
+    st.markdown("#### Pre-activations: identical at init")
+    st.caption("Checkpoint 0 is init: the three histograms coincide. Drag the slider to part them.")
+    st.altair_chart(
+        charts.preactivation_chart(compare.preactivation_table(results)), width="stretch"
+    )
+    st.markdown("#### Curves: run 3 lies on run 1")
+    st.altair_chart(charts.curves_chart(compare.curves_table(results)), width="stretch")
+    st.caption(
+        "Each step's distance from run 1's loss: run 2 parts at once; run 3 stays near 0 "
+        f"(a gap of exactly 0, bit-identical, is drawn at {charts.GAP_FLOOR:g})."
+    )
+    st.altair_chart(charts.loss_gap_chart(twin.loss_gaps(results), list(results)), width="stretch")
+    if config.activation in probes.RELU_LIKE and not float(np.log2(factor)).is_integer():
+        st.caption(RELU_KINK_NOTE)
+
+
+# The sweep's own form; returns knob, scale, from, to, count and whether it was pressed.
+def sweep_controls_ui() -> tuple[str, str, float, float, int, bool]:
+    with st.form("sweep_form"):
+        left, right = st.columns(2)
+        knob = left.selectbox(
+            "Knob",
+            list(sweep.SWEEP_KNOBS),
+            index=list(sweep.SWEEP_KNOBS).index("learning_rate"),
+            key="sweep_knob",
+            bind="query-params",
+            help="hidden_width gives every hidden layer the same width; init_stddev needs "
+            "random_normal, truncated_normal or random_uniform.",
+        )
+        scale = right.selectbox("Spacing", sweep.SCALES, key="sweep_scale", bind="query-params")
+        first, second, third = st.columns(3)
+        start = first.number_input(
+            "From", value=0.001, format="%g", key="sweep_from", bind="query-params"
+        )
+        stop = second.number_input(
+            "To", value=1.0, format="%g", key="sweep_to", bind="query-params"
+        )
+        count = third.number_input(
+            "Values",
+            value=4,
+            min_value=sweep.MIN_COUNT,
+            max_value=sweep.MAX_COUNT,
+            step=1,
+            key="sweep_count",
+            bind="query-params",
+        )
+        pressed = st.form_submit_button("Run the sweep", type="primary")
+    return knob, scale, start, stop, int(count), pressed
+
+
+# One knob across a range: every value a cached run, read against the knob.
+def sweep_view(base: cfg.RunConfig | None) -> None:
+    st.markdown(SWEEP_INTRO)
+    knob, scale, start, stop, count, pressed = sweep_controls_ui()
+    spec = sweep.SWEEP_KNOBS[knob]
+    st.caption(
+        "Ranges worth a first look: "
+        + "; ".join(f"{name} {k.start:g}–{k.stop:g}" for name, k in sweep.SWEEP_KNOBS.items())
+        + "."
+    )
+    if base is None:
+        st.info("The sweep builds on the sidebar's set-up: fix its problems first.")
+        return
+    try:
+        values = sweep.sweep_values(start, stop, count, scale, integer=spec.integer)
+        configs = sweep.sweep_configs(base, knob, values)
+    except ValueError as error:
+        st.error(str(error))
+        return
+    st.caption(
+        f"{len(values)} runs of {base.total_steps:,} steps, {spec.field} = "
+        + ", ".join(f"{value:g}" for value in values)
+    )
+    if pressed:
+        labels = {
+            f"{knob} = {value:g}": config for value, config in zip(values, configs, strict=True)
+        }
+        results = train_all(labels, "value")
+        if results is not None:
+            keys = {label: cache_key(config) for label, config in labels.items()}
+            st.session_state["sweep_lab"] = {
+                "knob": knob,
+                "values": values,
+                "log": scale == "log",
+                "keys": keys,
+            }
+    lab = st.session_state.get("sweep_lab")
+    results = stored_results(lab["keys"]) if lab else None
+    if not results:
+        st.info("Press **Run the sweep** to train every value.")
+        return
+    diverged_banner(results)
+    table = sweep.sweep_table(lab["knob"], lab["values"], list(results.values()))
+    title = sweep.SWEEP_KNOBS[lab["knob"]].label
+    st.altair_chart(charts.sweep_chart(table, title, log_x=lab["log"]), width="stretch")
+    st.caption(
+        "Final validation accuracy and loss (a diverged run is a red cross at the bottom) and the "
+        "first layer at init, measured on the probe batch."
+    )
+
+
+# The saturation lab's controls, drawn live (nothing trains); returns them.
+def saturation_controls_ui() -> tuple[str, str, float, str]:
+    left, middle, right, last = st.columns(4)
+    initializer = left.selectbox(
+        "Initializer",
+        cfg.KERNEL_INITIALIZERS,
+        index=cfg.KERNEL_INITIALIZERS.index("random_normal"),
+        key="sat_initializer",
+        bind="query-params",
+    )
+    activation = middle.selectbox(
+        "Activation", cfg.ACTIVATIONS, key="sat_activation", bind="query-params"
+    )
+    stddev = right.number_input(
+        "Stddev (or limit)",
+        value=1.0,
+        min_value=0.0,
+        max_value=saturation.MAX_STDDEV,
+        format="%g",
+        key="sat_stddev",
+        bind="query-params",
+        help="For random_normal, truncated_normal and random_uniform; 1.0 is the B1 source.",
+    )
+    input_kind = last.selectbox(
+        "Input",
+        list(saturation.INPUT_KINDS),
+        key="sat_input",
+        bind="query-params",
+        help="; ".join(f"{key}: {text}" for key, text in saturation.INPUT_KINDS.items()),
+    )
+    return initializer, activation, stddev, input_kind
+
+
+@st.cache_data(max_entries=MAX_CACHED_RUNS, show_spinner=False)
+def lab_picture(query: tuple[tuple[str, str], ...], input_kind: str) -> probes.InitActivations:
+    config = cfg.RunConfig.from_query(dict(query))
+    images = None if input_kind == "uniform" else dataset(config.dataset).train_images
+    return saturation.saturation_lab(config, input_kind, images)
+
+
+# Puzzle B for any initializer, activation and input: the histogram, and std(z) against theory.
+def saturation_lab_view(base: cfg.RunConfig) -> None:
+    st.markdown(SATURATION_INTRO)
+    initializer, activation, stddev, input_kind = saturation_controls_ui()
+    try:
+        config = saturation.lab_config(base, initializer, activation, stddev, input_kind)
+        picture = lab_picture(cache_key(config), input_kind)
+    except (ValueError, DataNotFoundError) as error:
+        st.error(str(error))
+        return
+    words, share = saturation.saturation_words(activation, picture)
+    chart_column, numbers = st.columns([3, 1])
+    with numbers:
+        if words:
+            st.metric(f"Share {words}", f"{share:.1%}")
+        else:
+            st.metric("Share saturated", "n/a", help=f"{activation} does not saturate")
+        st.metric("Expected std(z)", f"{picture.expected_preactivation_std:.4g}")
+        st.metric("Measured std(z)", f"{picture.measured_preactivation_std:.4g}")
+        st.caption(
+            "Expected: √(fan_in · E[x²]) · std(W), with fan_in = 784, E[x²] of these inputs and "
+            "std(W) measured on the drawn kernel (not the initializer's nominal value)."
+        )
+    band = (probes.SATURATION_LOW, probes.SATURATION_HIGH) if activation == "sigmoid" else None
+    frame = saturation.output_histogram(activation, picture).assign(
+        run=saturation.INPUT_KINDS[input_kind], layer="hidden_1"
+    )
+    title = (
+        f"{config.hidden_units[0]} {activation} units, {initializer}, "
+        f"{saturation.LAB_SAMPLES} rows of {saturation.INPUT_KINDS[input_kind]}"
+    )
+    chart_column.altair_chart(
+        charts.activation_histogram_chart(frame, title=title, saturation_band=band),
+        width="stretch",
+    )
+
+
 # --- page ---------------------------------------------------------------------------------------
 
 
@@ -530,7 +852,17 @@ def main() -> None:
         )
 
     tabs = st.tabs(
-        ["Summary", "Curves", "Pre-activations", "Saturation", "Gradients and updates", "Data"]
+        [
+            "Summary",
+            "Curves",
+            "Pre-activations",
+            "Saturation",
+            "Gradients and updates",
+            "Data",
+            "Twin lab",
+            "Sweep",
+            "Saturation lab",
+        ]
     )
     init_config = config or DEFAULTS
     with tabs[0]:
@@ -550,6 +882,12 @@ def main() -> None:
         saturation_view(selected, init_config)
     with tabs[5]:
         data_view(init_config)
+    with tabs[6]:
+        twin_view(config)
+    with tabs[7]:
+        sweep_view(config)
+    with tabs[8]:
+        saturation_lab_view(init_config)
 
 
 main()

@@ -41,12 +41,18 @@ SWEEP_METRICS = {
     "val_accuracy": "validation accuracy",
     "val_loss": "validation loss",
     "saturation_at_init": "saturated share at init",
+    "dead_at_init": "dead units at init",
 }
 SHARE_WORDS = ("accuracy", "saturat", "share", "dead")  # metrics shown as percentages on 0–1
 STATUS = ["trained", "diverged"]
 BIN_TIPS = (("bin_start", "from"), ("bin_end", "to"))  # histogram tooltip fields and titles
 LABEL_COLOR = "#444"
+GAP_FLOOR = 1e-9  # a gap of exactly 0 (bit-identical twins) is drawn here on the log axis
 HISTOGRAM_X = alt.Scale(zero=False, padding=0)  # bars otherwise pad the axis by a bar's width
+# Size to the container's width only: a stack of layered panels is otherwise as wide as the
+# container plus its axes (it overflows), and a single view shrinks its plot to fit the legend
+# into `height`.
+FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
 
 
 # Keeps the named columns and drops rows whose `finite`/`positive` columns cannot be plotted.
@@ -202,7 +208,7 @@ def step_loss_chart(df: pd.DataFrame, max_step: int | None = None) -> alt.Chart:
             color=_run_color(_runs(df)),
             tooltip=tooltip,
         )
-        .properties(width="container", height=HEIGHT)
+        .properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
     )
 
 
@@ -252,7 +258,7 @@ def preactivation_chart(df: pd.DataFrame) -> alt.LayerChart | alt.Chart:
         )
     )
     layered = alt.layer(bars.transform_filter(selected), label).add_params(checkpoint)
-    return layered.properties(width="container", height=HEIGHT)
+    return layered.properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
 
 
 # Mean and standard deviation (log) of the first-layer pre-activations against epochs.
@@ -333,7 +339,7 @@ def activation_histogram_chart(
             edges = frame["bin_start"].min(), frame["bin_end"].max()
             chart = alt.layer(_band_layer(*saturation_band, *edges), chart)
         panels.append(chart.properties(width="container", height=PANEL_HEIGHT))
-    return alt.vconcat(*panels, title=title)
+    return alt.vconcat(*panels, title=title).properties(autosize=FIT_WIDTH)
 
 
 # Histogram of raw values, e.g. the B1 sigmoid outputs piling up at 0 and 1.
@@ -363,7 +369,7 @@ def values_histogram_chart(
     if saturation_band is not None:
         edges = data["value"].min(), data["value"].max()
         chart = alt.layer(_band_layer(*saturation_band, *edges), chart)
-    return chart.properties(width="container", height=HEIGHT)
+    return chart.properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
 
 
 # Pixel values after input scaling: do the inputs reach the network as 0–1 or 0–255?
@@ -379,7 +385,7 @@ def pixel_histogram_chart(df: pd.DataFrame) -> alt.Chart:
     chart = _histogram_bars(data, _runs(data), "pixel value after scaling", "count", "pixels")
     if not has_run:
         chart = chart.encode(color=alt.value(TRAINED_COLOR))
-    return chart.properties(width="container", height=HEIGHT)
+    return chart.properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
 
 
 # Horizontal bars comparing runs on final metrics, one panel per metric.
@@ -451,4 +457,59 @@ def sweep_chart(df: pd.DataFrame, knob: str, log_x: bool = False) -> alt.VConcat
         ]
         layers = [layer for layer in layers if len(layer.data)]  # empty ones upset Vega's extents
         panels.append(alt.layer(*layers).properties(width="container", height=PANEL_HEIGHT))
-    return alt.vconcat(*panels)
+    return alt.vconcat(*panels).properties(autosize=FIT_WIDTH)
+
+
+# Each run's first-step update ratio ‖ΔW‖/‖W‖ of the first kernel, as bars on a log axis.
+def first_step_ratio_chart(df: pd.DataFrame) -> alt.Chart:
+    """Columns: run, update_ratio; optionally ratio_to_first (shown in the tooltip). Bars start
+    a decade below the smallest ratio (a log axis has no zero to start from)."""
+    has_ratio = "ratio_to_first" in df.columns
+    columns = ["run", "update_ratio", *(["ratio_to_first"] if has_ratio else [])]
+    data = _clean(df, columns, positive=["update_ratio"])
+    if data.empty:
+        return _no_data()
+    runs = _runs(df)
+    base = 10 ** np.floor(np.log10(data["update_ratio"].min()) - 1)
+    tooltip = ["run:N", alt.Tooltip("update_ratio:Q", title="‖ΔW‖/‖W‖", format=".3g")]
+    if has_ratio:
+        tooltip.append(alt.Tooltip("ratio_to_first:Q", title="× run 1", format=",.4g"))
+    x = alt.X("update_ratio:Q", title="‖ΔW‖/‖W‖ at step 1 (log)", scale=alt.Scale(type="log"))
+    y = alt.Y("run:N", title=None, scale=alt.Scale(domain=runs)).axis(labelLimit=400)
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(x=x, x2=alt.datum(base), y=y, color=_run_color(runs, legend=False))
+        .encode(tooltip=tooltip)
+        .properties(width="container", height=alt.Step(BAR_STEP), autosize=FIT_WIDTH)
+    )
+
+
+# |loss − reference loss| per training step on a log axis: where twin runs part.
+def loss_gap_chart(df: pd.DataFrame, runs: Sequence[str] | None = None) -> alt.Chart:
+    """Columns: run, step, gap. `runs` fixes the colour domain (say, with the reference run
+    first, so colours match the other charts); the legend lists only the runs drawn. Gaps of 0
+    are drawn at GAP_FLOOR."""
+    data = _clean(df, ["run", "step", "gap"], finite=["step", "gap"])
+    if data.empty:
+        return _no_data()
+    data["shown"] = np.maximum(data["gap"].to_numpy(), GAP_FLOOR)
+    tooltip = [
+        "run:N",
+        alt.Tooltip("step:Q", format=","),
+        alt.Tooltip("gap:Q", title="|loss − reference|", format=".3g"),
+    ]
+    # A short title: Vega shrinks the plot until a rotated axis title fits its height.
+    y = alt.Y("shown:Q", title="|loss − reference| (log)", scale=alt.Scale(type="log"))
+    y = y.axis(format="~g")  # 1e+10 and 1e-8 rather than 10,000,000,000
+    domain = list(runs) if runs is not None else _runs(df)
+    legend = alt.Legend(
+        orient="bottom", direction="vertical", labelLimit=600, title=None, values=_runs(data)
+    )
+    color = alt.Color("run:N", scale=alt.Scale(domain=domain, scheme=RUN_SCHEME), legend=legend)
+    return (
+        alt.Chart(data)
+        .mark_line(strokeWidth=1.5)
+        .encode(x=alt.X("step:Q", title="training step"), y=y, color=color, tooltip=tooltip)
+        .properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
+    )

@@ -196,3 +196,103 @@ def test_missing_dataset_gives_the_places_tried(tmp_path, monkeypatch, train_cal
 
 def _no_network(name):
     raise ConnectionError(f"no network in tests ({name})")
+
+
+# --- the labs: twin, sweep, saturation -----------------------------------------------------------
+
+
+def press(app: AppTest, label: str) -> AppTest:
+    next(button for button in app.button if button.label == label).click()
+    return app.run()
+
+
+def page_text(app: AppTest) -> str:
+    return " ".join(markdown.value for markdown in app.markdown)
+
+
+def test_twin_lab_trains_three_runs_and_explains_them(fashion, train_calls):
+    app = open_app(twin_factor="256", twin_optimizer="sgd", **SMALL)
+    assert not app.exception and not train_calls
+    assert app.number_input(key="twin_factor").value == 256
+    app = press(app, "Train the three twins")
+    assert not app.exception, app.exception
+    assert len(train_calls) == 3
+    assert [c.input_divisor for c in train_calls] == [256.0, 1.0, 1.0]
+    assert [c.weight_scale for c in train_calls] == [1.0, 256.0, 256.0]
+    assert train_calls[2].first_layer_lr_multiplier == 1 / 256**2
+    assert all(c.train_samples == 1200 and c.epochs == 1 for c in train_calls)
+    text = page_text(app)
+    assert "z = (x/c)·W = x·(W/c)" in text and "c² = 65,536" in text
+    assert "run 2 / run 1 = 65,536" in text  # c = 256 is exact in float32
+    ratios = next(frame.value for frame in app.dataframe if "ratio_to_first" in frame.value)
+    assert len(ratios) == 3 and (ratios.update_ratio > 0).all()
+    assert ratios.ratio_to_first.iloc[2] == 1.0
+    assert "at step 1 (log)" in chart_fields(app)  # the ratio bars' axis title
+    app = app.run()  # the lab stays on the page without training again
+    assert len(train_calls) == 3 and "c² = 65,536" in page_text(app)
+
+
+def test_twin_lab_with_adam_names_the_epsilon(fashion, train_calls):
+    app = open_app(twin_factor="255", twin_optimizer="adam", learning_rate="0.001", **SMALL)
+    app = press(app, "Train the three twins")
+    assert not app.exception and len(train_calls) == 3
+    assert train_calls[2].first_layer_lr_multiplier == 1 / 255
+    assert "epsilon ×c" in page_text(app)
+    assert any("inside the square root" in caption.value for caption in app.caption)
+
+
+def test_sweep_trains_every_value_and_draws_its_chart(fashion, train_calls):
+    params = {"sweep_knob": "learning_rate", "sweep_from": "0.01", "sweep_to": "1"}
+    app = open_app(sweep_scale="log", sweep_count="3", **params, **SMALL)
+    assert not app.exception and not train_calls
+    app = press(app, "Run the sweep")
+    assert not app.exception, app.exception
+    assert [config.learning_rate for config in train_calls] == [0.01, 0.1, 1.0]
+    spec = chart_fields(app)
+    assert "validation accuracy" in spec and "dead units at init" in spec
+    assert '"learning rate"' in spec
+    app = press(app, "Run the sweep")  # every value is cached
+    assert len(train_calls) == 3 and not app.exception
+
+
+def test_saturation_lab_shows_share_and_both_stds(fashion, train_calls):
+    app = open_app(sat_initializer="random_normal", sat_activation="sigmoid", sat_stddev="1")
+    assert not app.exception and not train_calls
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert float(metrics["Share saturated"].rstrip("%")) > 60
+    expected, measured = float(metrics["Expected std(z)"]), float(metrics["Measured std(z)"])
+    assert measured == pytest.approx(expected, rel=0.1)
+    app.selectbox(key="sat_initializer").set_value("glorot_uniform")
+    app.selectbox(key="sat_input").set_value("scaled")  # real images ÷255
+    app = app.run()
+    assert not app.exception
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert float(metrics["Share saturated"].rstrip("%")) < 5
+    link = app.code[0].value  # the share link carries the lab's controls
+    assert "sat_initializer=glorot_uniform" in link and "sat_input=scaled" in link
+    assert not train_calls
+
+
+def test_bad_lab_links_give_messages(fashion, train_calls):
+    bad = {
+        "twin_factor": "0",
+        "twin_optimizer": "lbfgs",
+        "sweep_knob": "momentum",
+        "sweep_count": "50",
+        "sweep_from": "soon",
+        "sat_input": "noise",
+        "sat_stddev": "-1",
+    }
+    app = open_app(**bad)
+    assert not app.exception
+    warnings = " ".join(warning.value for warning in app.warning)
+    for key, value in bad.items():
+        assert key in warnings and repr(value) in warnings, key
+    assert app.number_input(key="twin_factor").value == 255  # the default is kept
+    app = open_app(sweep_from="0", sweep_scale="log")  # fine alone, not together
+    assert any("a log sweep needs a positive sweep_from" in e.value for e in app.error)
+    app = open_app(train_samples="100", batch_size="200")  # the sidebar cannot train
+    assert not app.exception
+    infos = " ".join(info.value for info in app.info)
+    assert "twin lab builds on the sidebar" in infos and "sweep builds on the sidebar" in infos
+    assert not train_calls

@@ -333,3 +333,60 @@ def test_all_non_finite_frame_gives_no_data():
 def test_missing_columns_name_them():
     with pytest.raises(ValueError, match="loss"):
         charts.step_loss_chart(pd.DataFrame({"run": ["a"], "step": [1]}))
+
+
+TWINS = ("1 · inputs ÷255", "2 · weights ÷255", "3 · weights ÷255, corrected")
+
+
+def test_first_step_ratio_bars_on_a_log_axis():
+    frame = pd.DataFrame(
+        {
+            "run": TWINS,
+            "update_ratio": [0.013, 845.0, 0.013],
+            "ratio_to_first": [1.0, 65025.0, 1.0],
+        }
+    )
+    spec = charts.first_step_ratio_chart(frame).to_dict()
+    assert {"run", "update_ratio"} <= fields(spec)
+    assert has_log_scale(spec) and "run" in color_fields(spec)
+    assert [row["run"] for row in rows(spec)] == list(TWINS)
+    tooltips = [tip for tips in walk(spec, "tooltip") for tip in tips]
+    assert any(tip.get("field") == "ratio_to_first" for tip in tooltips)
+    empty = frame.assign(update_ratio=[np.nan, 0.0, -1.0])  # nothing plottable on a log axis
+    assert "no data" in str(charts.first_step_ratio_chart(empty).to_dict())
+
+
+def test_loss_gap_log_y_keeps_zero_gaps_and_the_colour_domain():
+    frame = pd.DataFrame(
+        {
+            "run": [TWINS[1]] * 3 + [TWINS[2]] * 3,
+            "step": [1, 2, 3] * 2,
+            "gap": [0.0, 1.5, np.inf, 0.0, 2e-7, 0.0],
+        }
+    )
+    spec = charts.loss_gap_chart(frame, runs=TWINS).to_dict()
+    assert has_log_scale(spec) and {"step", "shown", "run"} <= fields(spec)
+    shown = numbers(spec, "shown")
+    assert len(shown) == 5 and min(shown) == charts.GAP_FLOOR  # inf dropped, zeros floored
+    domains = [c["scale"]["domain"] for c in walk(spec, "color") if "scale" in c]
+    assert domains == [list(TWINS)]
+    assert_tooltips(spec)
+
+
+def test_sweep_names_dead_units_at_init():
+    frame = sweep_frame().replace({"metric": {"saturation_at_init": "dead_at_init"}})
+    spec = charts.sweep_chart(frame, "learning rate").to_dict()
+    assert "dead units at init" in set(walk(spec, "title"))
+
+
+@pytest.mark.parametrize(
+    ("builder", "columns"),
+    [
+        (charts.first_step_ratio_chart, ["run", "update_ratio"]),
+        (charts.loss_gap_chart, ["run", "step", "gap"]),
+    ],
+)
+@pytest.mark.parametrize("with_columns", [True, False])
+def test_new_builders_serialize_empty_frames(builder, columns, with_columns):
+    frame = pd.DataFrame(columns=columns if with_columns else [])
+    assert "no data" in str(builder(frame).to_dict())

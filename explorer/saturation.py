@@ -1,0 +1,147 @@
+"""The saturation lab: puzzle B's picture for any initializer, activation and input.
+
+One first layer at init, no training, fed one of three inputs:
+    uniform  uniform random pixels in [0, 1), as the B1 source (np.random.random)
+    scaled   the first training images ÷255
+    raw      the same images, raw 0–255
+and compared with the variance formula for z = x·W (W independent of x, zero mean):
+    std(z) ≈ sqrt(fan_in · E[x²]) · std(W)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from explorer.config import ACTIVATIONS, KERNEL_INITIALIZERS, RunConfig
+from explorer.probes import (
+    ACTIVATION_RANGES,
+    RELU_LIKE,
+    InitActivations,
+    dead_share,
+    histogram,
+    histogram_edges,
+    init_activations,
+)
+
+INPUT_KINDS = {
+    "uniform": "uniform random pixels in [0, 1)",
+    "scaled": "real images ÷255",
+    "raw": "real images, raw 0–255",
+}
+LAB_SAMPLES = 512  # rows fed to the layer: the same count as the training probe batch
+MAX_STDDEV = 100.0  # the config's limit on init_param
+QUERY_KEYS = ("sat_initializer", "sat_activation", "sat_input", "sat_stddev")
+
+
+def check_input_kind(input_kind: object) -> str:
+    if input_kind not in INPUT_KINDS:
+        raise ValueError(f"sat_input must be one of {', '.join(INPUT_KINDS)}; got {input_kind!r}")
+    return str(input_kind)
+
+
+def lab_config(
+    base: RunConfig, initializer: str, activation: str, init_param: float, input_kind: str
+) -> RunConfig:
+    """`base` with the lab's first layer and the input scaling its input kind implies.
+
+    scaled: inputs ÷255; raw: inputs ÷1; uniform: the inputs bypass scaling (see
+    `probes.init_activations`). Width, bias initializer, weight scale and seed come from `base`.
+
+    Raises:
+        ValueError: naming the field, for an initializer, activation or stddev the config
+            rejects, or an unknown input kind.
+    """
+    divisor = 1.0 if check_input_kind(input_kind) == "raw" else 255.0
+    return base.replace(
+        kernel_initializer=initializer,
+        activation=activation,
+        init_param=float(init_param),
+        input_scaling="divide",
+        input_divisor=divisor,
+    )
+
+
+def saturation_lab(
+    config: RunConfig, input_kind: str, images: np.ndarray | None = None
+) -> InitActivations:
+    """The first layer of `config` at init on LAB_SAMPLES rows of `input_kind`.
+
+    `images` are uint8 (N, 784) training images, needed for "scaled" and "raw" (the first
+    LAB_SAMPLES are used); they are scaled by `config` (see `lab_config`). The expected
+    pre-activation std uses the measured std of the drawn kernel and E[x²] of these inputs.
+
+    Raises:
+        ValueError: for an unknown input kind, or image inputs without images.
+    """
+    if check_input_kind(input_kind) == "uniform":
+        return init_activations(config, samples=LAB_SAMPLES)
+    if images is None or len(images) == 0:
+        raise ValueError(f"sat_input {input_kind!r} needs training images; got none")
+    return init_activations(config, np.asarray(images)[:LAB_SAMPLES].reshape(-1, 784))
+
+
+def dead_units(activation: str, picture: InitActivations) -> float:
+    """Share of ReLU-like units with z ≤ 0 on every input row; NaN for other activations."""
+    return dead_share(activation, picture.preactivations)
+
+
+def output_histogram(activation: str, picture: InitActivations) -> pd.DataFrame:
+    """bin_start, bin_end, count, density of the layer's outputs.
+
+    Bounded activations use their range as bins (sigmoid [0, 1], tanh [−1, 1]); the rest span
+    the outputs. density = count / (values · bin width).
+    """
+    outputs = np.asarray(picture.outputs, dtype=np.float64).ravel()
+    value_range = ACTIVATION_RANGES.get(activation)
+    if value_range is None:
+        finite = outputs[np.isfinite(outputs)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        value_range = (low, high) if high > low else (low - 0.5, low + 0.5)
+    edges = histogram_edges(outputs, value_range)
+    counts, _ = histogram(outputs, edges)
+    widths = np.diff(edges)
+    return pd.DataFrame(
+        {
+            "bin_start": edges[:-1],
+            "bin_end": edges[1:],
+            "count": counts,
+            "density": counts / max(outputs.size, 1) / widths,
+        }
+    )
+
+
+def saturation_words(activation: str, picture: InitActivations) -> tuple[str, float]:
+    """("saturated" | "dead units" | "", share) for the lab's headline number."""
+    if activation in RELU_LIKE:
+        return "dead units", dead_units(activation, picture)
+    if not math.isnan(picture.saturated_share):
+        return "saturated", picture.saturated_share
+    return "", math.nan
+
+
+def query_problems(params: Mapping[str, str]) -> list[str]:
+    """One message per saturation-lab key of a link that cannot be used."""
+    problems = []
+    choices = {
+        "sat_initializer": KERNEL_INITIALIZERS,
+        "sat_activation": ACTIVATIONS,
+        "sat_input": tuple(INPUT_KINDS),
+    }
+    for name, allowed in choices.items():
+        if name in params and params[name] not in allowed:
+            problems.append(f"{name} must be one of {', '.join(allowed)}; got {params[name]!r}")
+    if "sat_stddev" in params:
+        try:
+            stddev = float(params["sat_stddev"])
+        except (TypeError, ValueError):
+            stddev = math.nan
+        if not (math.isfinite(stddev) and 0 < stddev <= MAX_STDDEV):
+            problems.append(
+                f"sat_stddev must be a positive finite number up to {MAX_STDDEV:g}; "
+                f"got {params['sat_stddev']!r}"
+            )
+    return problems

@@ -1,0 +1,192 @@
+"""One-knob sweeps: the same run at 2–12 values of one knob, read against the knob.
+
+values  = geomspace(start, stop, count)  or  linspace(start, stop, count)
+configs = [base.replace(field=value) for value in values]
+table   = final validation accuracy and loss (NaN for a diverged run) and the first layer's
+          saturation at init, one row per (value, metric)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from explorer.config import PARAMETRIC_INITIALIZERS, RunConfig, number_or_nan
+from explorer.probes import RELU_LIKE
+from explorer.train import RunResult
+
+SCALES = ("log", "linear")
+MIN_COUNT, MAX_COUNT = 2, 12
+SIGNIFICANT_DIGITS = 6  # values are rounded, so links and labels read 0.001, not 0.0009999…
+FIRST_LAYER = "hidden_1"
+QUERY_KEYS = ("sweep_knob", "sweep_scale", "sweep_from", "sweep_to", "sweep_count")
+
+
+@dataclasses.dataclass(frozen=True)
+class Knob:
+    field: str  # the RunConfig field the knob sets
+    label: str  # axis title
+    integer: bool = False  # values are rounded to whole numbers
+    start: float = 1.0  # a range worth trying first
+    stop: float = 1000.0
+
+
+# Knob name (the URL's sweep_knob) -> what it sets. "hidden_width" gives every hidden layer the
+# same width (the network keeps its depth); "init_stddev" needs a parametric initializer.
+SWEEP_KNOBS: dict[str, Knob] = {
+    "weight_scale": Knob("weight_scale", "weight scale (weights divided by)", start=1, stop=1000),
+    "input_scale": Knob("input_divisor", "input scale (pixels divided by)", start=1, stop=1000),
+    "learning_rate": Knob("learning_rate", "learning rate", start=0.001, stop=1.0),
+    "init_stddev": Knob("init_param", "initializer stddev (or limit)", start=0.01, stop=1.0),
+    "hidden_width": Knob("hidden_units", "hidden width (every hidden layer)", True, 8, 1024),
+}
+
+
+def check_knob(knob: object) -> Knob:
+    if knob not in SWEEP_KNOBS:
+        raise ValueError(f"sweep_knob must be one of {', '.join(SWEEP_KNOBS)}; got {knob!r}")
+    return SWEEP_KNOBS[knob]
+
+
+def sweep_values(
+    start: float, stop: float, count: int, scale: str = "log", integer: bool = False
+) -> list[float]:
+    """`count` values from `start` to `stop`, both included, evenly spaced on `scale`.
+
+        log:    start · (stop/start)^(i/(count−1))      needs 0 < start
+        linear: start + (stop − start) · i/(count−1)
+
+    Values are rounded to SIGNIFICANT_DIGITS, or to whole numbers with `integer` (repeats
+    dropped, so fewer may come back).
+
+    Raises:
+        ValueError: for a count outside 2–12, an unknown scale, bounds that are not finite, a
+            start not below stop, or a log range that is not positive.
+    """
+    if scale not in SCALES:
+        raise ValueError(f"sweep_scale must be one of {', '.join(SCALES)}; got {scale!r}")
+    if isinstance(count, bool) or not isinstance(count, int | np.integer):
+        raise ValueError(f"sweep_count must be a whole number from 2 to 12; got {count!r}")
+    if not MIN_COUNT <= count <= MAX_COUNT:
+        raise ValueError(
+            f"sweep_count must be a whole number from {MIN_COUNT} to {MAX_COUNT}; got {count}"
+        )
+    for name, bound in (("sweep_from", start), ("sweep_to", stop)):
+        if (
+            isinstance(bound, bool)
+            or not isinstance(bound, int | float)
+            or not math.isfinite(bound)
+        ):
+            raise ValueError(f"{name} must be a finite number; got {bound!r}")
+    if not start < stop:
+        raise ValueError(f"sweep_from must be below sweep_to; got {start:g} and {stop:g}")
+    if scale == "log" and start <= 0:
+        raise ValueError(f"a log sweep needs a positive sweep_from; got {start:g}")
+    spaced = np.geomspace(start, stop, count) if scale == "log" else np.linspace(start, stop, count)
+    if integer:
+        return [float(value) for value in dict.fromkeys(np.rint(spaced).astype(int).tolist())]
+    return [float(f"{value:.{SIGNIFICANT_DIGITS}g}") for value in spaced]
+
+
+def knob_value(config: RunConfig, knob: str) -> float:
+    """The knob's value in `config` (the first hidden layer's width for hidden_width)."""
+    value = getattr(config, check_knob(knob).field)
+    return float(value[0] if isinstance(value, tuple) else value)
+
+
+def sweep_configs(base: RunConfig, knob: str, values: Sequence[float]) -> list[RunConfig]:
+    """`base` with the knob set to each value, in order.
+
+    input_scale also sets input_scaling to "divide"; hidden_width sets every hidden layer.
+
+    Raises:
+        ValueError: for an unknown knob, init_stddev with an initializer it does not drive, or a
+            value the config rejects (its message names the field and what is allowed).
+    """
+    spec = check_knob(knob)
+    if knob == "init_stddev" and base.kernel_initializer not in PARAMETRIC_INITIALIZERS:
+        raise ValueError(
+            f"init_stddev only changes {', '.join(PARAMETRIC_INITIALIZERS)}; the kernel "
+            f"initializer is {base.kernel_initializer!r}"
+        )
+    configs = []
+    for value in values:
+        if spec.integer:
+            if not float(value).is_integer():
+                raise ValueError(f"{knob} takes whole numbers; got {value!r}")
+            changes = {spec.field: (int(value),) * len(base.hidden_units)}
+        else:
+            changes = {spec.field: float(value)}
+        if knob == "input_scale":
+            changes["input_scaling"] = "divide"
+        configs.append(base.replace(**changes))
+    return configs
+
+
+def saturation_metric(activation: str) -> tuple[str, str] | None:
+    """(sweep metric, layers column) measuring the first layer at init, or None for linear."""
+    if activation in RELU_LIKE:
+        return "dead_at_init", "dead_share"
+    if activation in ("sigmoid", "tanh"):
+        return "saturation_at_init", "saturated_share"
+    return None
+
+
+def sweep_table(
+    knob: str, values: Sequence[float], results: Sequence[RunResult] | Mapping[float, RunResult]
+) -> pd.DataFrame:
+    """value, metric, result, diverged: the long table `charts.sweep_chart` draws.
+
+    Metrics: val_accuracy and val_loss at the last checkpoint (NaN for a diverged run, whose
+    last numbers describe a network on its way to blowing up), and the first layer's share of
+    saturated units (sigmoid, tanh: "saturation_at_init") or dead units (ReLU-like:
+    "dead_at_init") at step 0; linear activations get no third metric.
+    """
+    check_knob(knob)
+    runs = list(results.values()) if isinstance(results, Mapping) else list(results)
+    if len(runs) != len(values):
+        raise ValueError(
+            f"sweep_table needs one result per value; got {len(runs)} for {len(values)}"
+        )
+    rows = []
+    for value, result in zip(values, runs, strict=True):
+        final = result.final
+        diverged = result.diverged
+        rows.append((value, "val_accuracy", math.nan if diverged else final.val_accuracy, diverged))
+        rows.append((value, "val_loss", math.nan if diverged else final.val_loss, diverged))
+        metric = saturation_metric(result.config.activation)
+        if metric is not None:
+            layers = result.layers
+            at_init = layers[(layers["step"] == 0) & (layers["layer"] == FIRST_LAYER)]
+            share = float(at_init[metric[1]].iloc[0]) if len(at_init) else math.nan
+            rows.append((value, metric[0], share, diverged))
+    table = pd.DataFrame(rows, columns=["value", "metric", "result", "diverged"])
+    return table.astype({"value": float, "result": float, "diverged": bool})
+
+
+def query_problems(params: Mapping[str, str]) -> list[str]:
+    """One message per sweep key of a link that cannot be used."""
+    problems = []
+    if "sweep_knob" in params and params["sweep_knob"] not in SWEEP_KNOBS:
+        problems.append(
+            f"sweep_knob must be one of {', '.join(SWEEP_KNOBS)}; got {params['sweep_knob']!r}"
+        )
+    if "sweep_scale" in params and params["sweep_scale"] not in SCALES:
+        problems.append(
+            f"sweep_scale must be one of {', '.join(SCALES)}; got {params['sweep_scale']!r}"
+        )
+    for name in ("sweep_from", "sweep_to"):
+        if name in params and not math.isfinite(number_or_nan(params[name])):
+            problems.append(f"{name} must be a finite number; got {params[name]!r}")
+    if "sweep_count" in params:
+        count = number_or_nan(params["sweep_count"])
+        if not (count.is_integer() and MIN_COUNT <= count <= MAX_COUNT):
+            problems.append(
+                f"sweep_count must be a whole number from {MIN_COUNT} to {MAX_COUNT}; "
+                f"got {params['sweep_count']!r}"
+            )
+    return problems

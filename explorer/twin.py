@@ -1,0 +1,248 @@
+"""The twin lab: puzzle A answered with three runs that share their pre-activations at init.
+
+    run 1  inputs ÷c, first kernel W:        z = (x/c)·W
+    run 2  inputs ÷1, first kernel W/c:      z = x·(W/c)            the same z, the same loss
+    run 3  run 2 with the exact correction:  first-layer lr ÷c² (SGD, momentum) or ÷c (Adam,
+                                             RMSprop; their epsilon ×c the engine applies by
+                                             itself, through the weight scale)
+
+Why they part: ∂L/∂W = xᵀ·∂L/∂z, so ∂L/∂W₂ = c·∂L/∂W₁, while ‖W₂‖ = ‖W₁‖/c. An SGD step
+ΔW₂ = −η·c·∂L/∂W₁ is c times larger and lands on a kernel c times smaller: c² times the relative
+change. Adam and RMSprop divide the gradient by its running size, so their step is the same
+size in both runs and only the smaller kernel counts: c times the relative change.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import pandas as pd
+
+from explorer.config import OPTIMIZERS, RunConfig, number_or_nan
+from explorer.train import RunResult
+
+MIN_FACTOR = 1e-3  # so that the SGD correction 1/c² stays within the engine's multiplier limit
+MAX_FACTOR = 1e6
+ADAPTIVE = ("adam", "rmsprop")  # steps normalized by the gradient's running size
+FIRST_LAYER = "hidden_1"
+QUERY_KEYS = ("twin_factor", "twin_optimizer")
+OPTIMIZER_NAMES = {
+    "sgd": "SGD",
+    "momentum": "SGD with momentum",
+    "adam": "Adam",
+    "rmsprop": "RMSprop",
+}
+
+
+def check_factor(factor: object) -> float:
+    """`factor` as a float, or ValueError saying what was received and what is allowed."""
+    ok = isinstance(factor, int | float) and not isinstance(factor, bool)
+    if not (ok and math.isfinite(factor) and MIN_FACTOR <= factor <= MAX_FACTOR):
+        raise ValueError(
+            f"twin_factor must be a finite number from {MIN_FACTOR:g} to {MAX_FACTOR:g}; "
+            f"got {factor!r}"
+        )
+    return float(factor)
+
+
+def check_optimizer(optimizer: object) -> str:
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(
+            f"twin_optimizer must be one of {', '.join(OPTIMIZERS)}; got {optimizer!r}"
+        )
+    return str(optimizer)
+
+
+def relative_step_growth(optimizer: str, factor: float) -> float:
+    """How many times larger run 2's first relative step is than run 1's: c² or c.
+
+    SGD and momentum:  ‖ΔW₂‖/‖W₂‖ = (η·c·‖g‖)/(‖W‖/c) = c² · ‖ΔW₁‖/‖W₁‖
+    Adam and RMSprop:  ‖ΔW₂‖ ≈ ‖ΔW₁‖ (step ∝ g/‖g‖), so only ‖W₂‖ = ‖W₁‖/c counts: c
+    """
+    factor, optimizer = check_factor(factor), check_optimizer(optimizer)
+    return factor if optimizer in ADAPTIVE else factor**2
+
+
+def run_labels(factor: float) -> tuple[str, str, str]:
+    """The three runs' labels, with c filled in."""
+    c = f"{check_factor(factor):g}"
+    return (f"1 · inputs ÷{c}", f"2 · weights ÷{c}", f"3 · weights ÷{c}, corrected")
+
+
+def twin_configs(base: RunConfig, factor: float, optimizer: str) -> dict[str, RunConfig]:
+    """The three runs of the lab, by label, built on `base` (data, model, initializer, learning
+    rate, batch, epochs, seed).
+
+    The lab sets what it compares: inputs divided by a number (not standardized), the weight
+    scale on the first layer only, and the first-layer learning-rate multiplier.
+
+        run 1: input_divisor = c, weight_scale = 1, multiplier = 1
+        run 2: input_divisor = 1, weight_scale = c, multiplier = 1
+        run 3: run 2 with multiplier = 1 / relative_step_growth(optimizer, c)
+
+    Raises:
+        ValueError: for a factor outside [MIN_FACTOR, MAX_FACTOR] or an unknown optimizer.
+    """
+    factor = check_factor(factor)
+    shared = base.replace(
+        optimizer=check_optimizer(optimizer),
+        input_scaling="divide",
+        weight_scale_scope="first",
+        first_layer_lr_multiplier=1.0,
+    )
+    first, second, third = run_labels(factor)
+    scaled_inputs = shared.replace(input_divisor=factor, weight_scale=1.0)
+    scaled_weights = shared.replace(input_divisor=1.0, weight_scale=factor)
+    corrected = scaled_weights.replace(
+        first_layer_lr_multiplier=1.0 / relative_step_growth(optimizer, factor)
+    )
+    return {first: scaled_inputs, second: scaled_weights, third: corrected}
+
+
+def first_step_ratios(results: Mapping[str, RunResult]) -> pd.DataFrame:
+    """The first kernel on the first step, one row per run, with the first run as reference.
+
+    Columns: run, gradient_norm ‖∇W‖, update_ratio ‖ΔW‖/‖W‖, ratio_to_first (update_ratio
+    over the first run's). NaN where a run stopped before step 1.
+    """
+    rows = []
+    for label, result in results.items():
+        layers = result.layers
+        row = layers[(layers["step"] == 1) & (layers["layer"] == FIRST_LAYER)]
+        gradient = float(row["gradient_norm"].iloc[0]) if len(row) else math.nan
+        update = float(row["update_ratio"].iloc[0]) if len(row) else math.nan
+        rows.append({"run": label, "gradient_norm": gradient, "update_ratio": update})
+    table = pd.DataFrame(rows, columns=["run", "gradient_norm", "update_ratio"])
+    reference = table["update_ratio"].iloc[0] if len(table) else math.nan
+    table["ratio_to_first"] = table["update_ratio"] / reference
+    return table
+
+
+def loss_gaps(results: Mapping[str, RunResult]) -> pd.DataFrame:
+    """run, step, gap: |loss_k − loss_1| per training step for runs 2, 3… against the first.
+
+    Steps where either run has no finite loss are left out.
+    """
+    runs = list(results.items())
+    if not runs:
+        return pd.DataFrame(columns=["run", "step", "gap"])
+    reference = pd.Series(runs[0][1].step_loss, dtype=float)
+    frames = []
+    for label, result in runs[1:]:
+        loss = pd.Series(result.step_loss, dtype=float)
+        steps = min(len(loss), len(reference))
+        gap = (loss[:steps] - reference[:steps]).abs()
+        frame = pd.DataFrame({"run": label, "step": range(1, steps + 1), "gap": gap.to_numpy()})
+        frames.append(frame[frame["gap"].map(math.isfinite)])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def derivation_numbers(
+    factor: float, optimizer: str, results: Mapping[str, RunResult]
+) -> dict[str, float]:
+    """The numbers the page's derivation quotes, measured on this lab's three runs (in order).
+
+    factor: c. expected_growth: c² or c (`relative_step_growth`). measured_growth and
+    corrected_growth: the first-step update ratio of run 2 and of run 3 over run 1's.
+    gradient_growth: ‖∇W₂‖/‖∇W₁‖ on the first step (expected c). max_corrected_gap: the
+    largest |loss₃ − loss₁| over the `steps_compared` steps both ran. second_diverged_step: the
+    step where run 2 diverged, NaN if it did not.
+    """
+    if len(results) != 3:
+        raise ValueError(f"derivation_numbers needs the lab's three runs; got {len(results)}")
+    ratios = first_step_ratios(results)
+    gaps = loss_gaps(results)
+    _, second, third = results
+    third_gaps = gaps.loc[gaps["run"] == third, "gap"] if len(gaps) else pd.Series(dtype=float)
+    gradients = ratios["gradient_norm"]
+    return {
+        "factor": check_factor(factor),
+        "expected_growth": relative_step_growth(optimizer, factor),
+        "measured_growth": float(ratios["ratio_to_first"].iloc[1]),
+        "corrected_growth": float(ratios["ratio_to_first"].iloc[2]),
+        "gradient_growth": float(gradients.iloc[1] / gradients.iloc[0]),
+        "max_corrected_gap": float(third_gaps.max()) if len(third_gaps) else math.nan,
+        "steps_compared": float(len(third_gaps)),
+        "second_diverged_step": float(results[second].diverged_step)
+        if results[second].diverged
+        else math.nan,
+    }
+
+
+def derivation_markdown(optimizer: str, numbers: Mapping[str, float]) -> str:
+    """The derivation as Markdown with this lab's numbers filled in."""
+    c = numbers["factor"]
+    adaptive = optimizer in ADAPTIVE
+    power = "c" if adaptive else "c²"
+    lines = [
+        f"**Same forward pass.** z = (x/c)·W = x·(W/c) with c = {c:g}: runs 1 and 2 start with "
+        "the same pre-activations, outputs and loss.",
+        f"**Different gradient.** ∂L/∂W = xᵀ·∂L/∂z, and run 2's x is c times run 1's, so "
+        f"∂L/∂W₂ = c·∂L/∂W₁: measured ‖∇W₂‖/‖∇W₁‖ = {_number(numbers['gradient_growth'])} "
+        f"(c = {c:g}).",
+    ]
+    if adaptive:
+        lines.append(
+            f"**Same-size step on a smaller kernel.** {OPTIMIZER_NAMES[optimizer]} divides the "
+            "gradient by its running size, so ‖ΔW₂‖ ≈ ‖ΔW₁‖; but ‖W₂‖ = ‖W₁‖/c, so the relative "
+            "change ‖ΔW‖/‖W‖ is c times larger."
+        )
+    else:
+        lines.append(
+            "**c times the step on a kernel c times smaller.** ΔW₂ = −η·c·∂L/∂W₁ against "
+            "‖W₂‖ = ‖W₁‖/c: the relative change ‖ΔW‖/‖W‖ is c² times larger."
+        )
+    lines.append(
+        f"**Measured on the first step:** run 2 / run 1 = {_number(numbers['measured_growth'])}, "
+        f"{power} = {_number(numbers['expected_growth'])}."
+    )
+    if adaptive:
+        inside = " (×c² inside RMSprop's square root)" if optimizer == "rmsprop" else ""
+        correction = (
+            f"first-layer learning rate ÷c and epsilon ×c{inside}; the engine scales the first "
+            "kernel's epsilon with the weight scale by itself, so only the learning rate is set "
+            "here"
+        )
+    else:
+        correction = "first-layer learning rate ÷c²"
+    lines.append(
+        f"**The correction.** Run 3 is run 2 with {correction}: run 3 / run 1 = "
+        f"{_number(numbers['corrected_growth'])} on the first step, and the largest "
+        f"|loss₃ − loss₁| over {int(numbers['steps_compared']):,} steps is "
+        f"{_number(numbers['max_corrected_gap'])}."
+    )
+    if math.isfinite(numbers["second_diverged_step"]):
+        lines.append(
+            f"Run 2 diverged at step {int(numbers['second_diverged_step']):,}: its loss stopped "
+            "being a finite number."
+        )
+    return "\n".join(f"{index}. {line}" for index, line in enumerate(lines, start=1))
+
+
+def query_problems(params: Mapping[str, str]) -> list[str]:
+    """One message per twin-lab key of a link that cannot be used."""
+    problems = []
+    if "twin_factor" in params:
+        try:
+            check_factor(number_or_nan(params["twin_factor"]))
+        except ValueError:
+            problems.append(
+                f"twin_factor must be a finite number from {MIN_FACTOR:g} to {MAX_FACTOR:g}; "
+                f"got {params['twin_factor']!r}"
+            )
+    if "twin_optimizer" in params:
+        try:
+            check_optimizer(params["twin_optimizer"])
+        except ValueError as error:
+            problems.append(str(error))
+    return problems
+
+
+def _number(value: float) -> str:
+    """Four significant digits; thousands written out (65,025 rather than 6.502e+04)."""
+    if not math.isfinite(value):
+        return "n/a"
+    if 1e3 <= abs(value) < 1e9:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"

@@ -1,0 +1,139 @@
+"""The twin lab: its three configurations, and on real Fashion-MNIST the corrected twin retraces
+the scaled-inputs run while the first step grows by c² (SGD) or c (Adam)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from explorer import twin
+from explorer.presets import PRESETS
+from explorer.train import train
+
+A1 = PRESETS["A1"].config
+
+
+def base(samples=12_800, **changes):
+    """A1, one epoch of `samples` images (samples / 32 steps), tanh: smooth, so no ReLU kink."""
+    changes.setdefault("activation", "tanh")
+    return A1.replace(train_samples=samples, validation_samples=1_000, epochs=1, **changes)
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "multiplier"),
+    [("sgd", 1 / 255**2), ("momentum", 1 / 255**2), ("adam", 1 / 255), ("rmsprop", 1 / 255)],
+)
+def test_configs_set_inputs_weights_and_correction(optimizer, multiplier):
+    sidebar = A1.replace(
+        input_scaling="standardize", weight_scale=3.0, first_layer_lr_multiplier=7.0
+    )
+    configs = twin.twin_configs(sidebar, 255, optimizer)
+    assert list(configs) == list(twin.run_labels(255))
+    first, second, third = configs.values()
+    for config in configs.values():
+        assert config.optimizer == optimizer and config.input_scaling == "divide"
+        assert config.weight_scale_scope == "first"
+        assert config.learning_rate == A1.learning_rate and config.seed == A1.seed
+    assert (first.input_divisor, first.weight_scale, first.first_layer_lr_multiplier) == (
+        255.0,
+        1.0,
+        1.0,
+    )
+    assert (second.input_divisor, second.weight_scale, second.first_layer_lr_multiplier) == (
+        1.0,
+        255.0,
+        1.0,
+    )
+    assert third == second.replace(first_layer_lr_multiplier=third.first_layer_lr_multiplier)
+    assert third.first_layer_lr_multiplier == pytest.approx(multiplier, rel=1e-12)
+    assert sidebar.weight_scale == 3.0  # pure: the base is untouched
+
+
+def test_growth_is_c_squared_for_sgd_and_c_for_adaptive_optimizers():
+    assert twin.relative_step_growth("sgd", 255) == 255**2
+    assert twin.relative_step_growth("momentum", 0.5) == 0.25
+    assert twin.relative_step_growth("adam", 255) == 255
+    assert twin.relative_step_growth("rmsprop", 16) == 16
+
+
+@pytest.mark.parametrize("factor", [0, -1, math.inf, math.nan, 2e6, 1e-4, True, "255"])
+def test_bad_factor_is_rejected_with_what_is_allowed(factor):
+    with pytest.raises(
+        ValueError, match=r"twin_factor must be a finite number from 0.001 to 1e\+06"
+    ):
+        twin.twin_configs(A1, factor, "sgd")
+
+
+def test_bad_optimizer_is_rejected():
+    with pytest.raises(ValueError, match="twin_optimizer must be one of sgd, momentum"):
+        twin.twin_configs(A1, 255, "lbfgs")
+
+
+def test_link_keys_are_checked():
+    assert twin.query_problems({"twin_factor": "255", "twin_optimizer": "adam"}) == []
+    problems = twin.query_problems({"twin_factor": "huge", "twin_optimizer": "lbfgs"})
+    assert len(problems) == 2
+    assert "'huge'" in problems[0] and "'lbfgs'" in problems[1]
+
+
+def train_twins(dataset, config, factor, optimizer):
+    configs = twin.twin_configs(config, factor, optimizer)
+    return {label: train(run, dataset) for label, run in configs.items()}
+
+
+@pytest.fixture(scope="module")
+def sgd_twins(fashion):
+    return train_twins(fashion, base(), 255.0, "sgd")  # 400 steps each
+
+
+def test_sgd_corrected_twin_retraces_scaled_inputs(sgd_twins):
+    first, second, third = sgd_twins.values()
+    assert len(first.step_loss) == len(third.step_loss) == 400
+    assert np.abs(third.step_loss - first.step_loss).max() < 1e-4
+    assert np.abs(second.step_loss[:50] - first.step_loss[:50]).max() > 0.5
+    # Identical at init: the same pre-activation histogram on the same probe batch.
+    np.testing.assert_allclose(first.history.z_std.iloc[0], second.history.z_std.iloc[0], 1e-5)
+    np.testing.assert_array_equal(first.preactivation_counts[0], third.preactivation_counts[0])
+
+
+def test_sgd_first_step_grows_by_c_squared_and_correction_undoes_it(sgd_twins):
+    ratios = twin.first_step_ratios(sgd_twins)
+    assert list(ratios.columns) == ["run", "gradient_norm", "update_ratio", "ratio_to_first"]
+    assert list(ratios.run) == list(sgd_twins)
+    assert (ratios.update_ratio > 0).all()
+    assert ratios.ratio_to_first.iloc[1] == pytest.approx(255**2, rel=0.1)
+    assert ratios.ratio_to_first.iloc[2] == pytest.approx(1.0, rel=1e-3)
+    assert ratios.gradient_norm.iloc[1] / ratios.gradient_norm.iloc[0] == pytest.approx(255, 0.01)
+
+
+def test_derivation_quotes_this_lab_numbers(sgd_twins):
+    numbers = twin.derivation_numbers(255.0, "sgd", sgd_twins)
+    assert numbers["expected_growth"] == 65025
+    assert numbers["measured_growth"] == pytest.approx(65025, rel=0.01)
+    assert numbers["corrected_growth"] == pytest.approx(1, rel=1e-3)
+    assert numbers["steps_compared"] == 400 and numbers["max_corrected_gap"] < 1e-4
+    text = twin.derivation_markdown("sgd", numbers)
+    assert "z = (x/c)·W = x·(W/c)" in text and "c = 255" in text
+    assert "c² = 65,025" in text and "run 2 / run 1 = 65,02" in text
+    assert "÷c²" in text
+    gaps = twin.loss_gaps(sgd_twins)
+    assert set(gaps.run) == set(list(sgd_twins)[1:])
+
+
+def test_momentum_twin_is_tight(fashion):
+    runs = train_twins(fashion, base(learning_rate=0.01), 255.0, "momentum")
+    first, _, third = runs.values()
+    assert np.abs(third.step_loss - first.step_loss).max() < 1e-4
+    assert twin.first_step_ratios(runs).ratio_to_first.iloc[1] == pytest.approx(255**2, rel=0.1)
+
+
+def test_adam_twin_agrees_loosely_and_grows_by_c(fashion):
+    runs = train_twins(fashion, base(samples=3_200, learning_rate=0.001), 255.0, "adam")
+    first, second, third = runs.values()  # 100 steps each
+    assert np.abs(third.step_loss - first.step_loss).max() < 1e-3
+    assert np.abs(second.step_loss - first.step_loss).max() > 1e-2
+    ratios = twin.first_step_ratios(runs).ratio_to_first
+    assert ratios.iloc[1] == pytest.approx(255, rel=0.1)
+    assert ratios.iloc[2] == pytest.approx(1.0, rel=1e-3)
+    text = twin.derivation_markdown("adam", twin.derivation_numbers(255.0, "adam", runs))
+    assert "epsilon ×c" in text and "c = 255" in text
