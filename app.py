@@ -454,7 +454,10 @@ def summary_view(results: dict[str, training.RunResult]) -> None:
 def curves_view(results: dict[str, training.RunResult]) -> None:
     diverged_banner(results)
     st.altair_chart(charts.curves_chart(compare.curves_table(results)), width="stretch")
-    st.caption("Every training step's loss; the first hundred steps are where A1 and A2 part.")
+    st.caption(
+        "Every training step's loss: the first hundred steps show whether a run starts well "
+        "(A1 and A2 part there)."
+    )
     st.altair_chart(
         charts.step_loss_chart(compare.step_loss_table(results), max_step=None), width="stretch"
     )
