@@ -1,0 +1,141 @@
+"""The app as a person sees it: `streamlit run app.py` driven by a real Chromium.
+
+One server for the module; every test trains small set-ups (a few seconds each) and uses its
+own configuration, so the server's shared cache never answers one test with another's run.
+"""
+
+import csv
+import io
+from urllib.parse import parse_qs, urlsplit
+
+import e2e
+import pytest
+
+from explorer.data import DEBIAN_FASHION_MNIST_DIR
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not e2e.CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"
+    ),
+    pytest.mark.skipif(
+        not DEBIAN_FASHION_MNIST_DIR.exists(),
+        reason="needs Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)",
+    ),
+]
+
+QUICK_LOOK = "Quick look (10,000 training images)"
+# Every tab of the first release and the least number of drawn charts in it after one run.
+CHARTS_PER_TAB = {
+    "Curves": 2,
+    "Pre-activations": 2,
+    "Saturation": 3,
+    "Gradients and updates": 1,
+    "Data": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with e2e.streamlit_server(tmp_path_factory.mktemp("streamlit")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = e2e.launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser, server):
+    """A page in a fresh browser context: its own cookies, its own Streamlit session."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(viewport={"width": 1400, "height": 1200})
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert "Traceback" not in server.log(), server.log()
+
+
+def assert_no_exception(page):
+    exceptions = page.locator(e2e.EXCEPTION_SELECTOR)
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
+def test_preset_trains_shows_charts_and_its_share_link_restores_it(server, new_page):
+    page = new_page()
+    e2e.open_app(page, server.url + "/")
+    assert page.get_by_text("Nothing trained yet").is_visible()
+    assert_no_exception(page)
+
+    e2e.act_and_wait(page, lambda: e2e.choose(page, "Preset", "A3"))
+    assert e2e.number_value(page, "Divide weights by") == "255"
+    e2e.switch_on(page, QUICK_LOOK)  # 10,000 images, 2 epochs: a few seconds
+    e2e.press_train(page)
+
+    assert_no_exception(page)
+    assert e2e.summary_value(page, "epochs trained") == "2 of 2"
+    assert e2e.summary_value(page, "diverged") == "no"
+    for tab, least in CHARTS_PER_TAB.items():
+        panel = e2e.open_tab(page, tab)
+        drawn = panel.locator(e2e.DRAWN_CHART_SELECTOR)
+        drawn.nth(least - 1).wait_for(state="visible")
+        assert drawn.count() >= least, tab
+        assert_no_exception(page)
+
+    link = e2e.share_link(page)
+    query = parse_qs(urlsplit(link).query)
+    assert link.startswith(server.url)
+    assert query["preset"] == ["A3"] and query["quick"] == ["true"]
+
+    restored = new_page()
+    e2e.open_app(restored, link)
+    assert_no_exception(restored)
+    assert e2e.combobox_value(restored, "Preset") == "A3"
+    assert e2e.number_value(restored, "Divide pixels by") == "1"
+    assert e2e.number_value(restored, "Divide weights by") == "255"
+    assert float(e2e.number_value(restored, "First-layer lr ×")) == pytest.approx(1 / 255**2)
+    assert restored.get_by_role("switch", name=QUICK_LOOK).is_checked()
+    assert restored.get_by_text("Nothing trained yet").is_visible()  # a link never trains
+
+
+def history_csv(page) -> list[dict[str, str]]:
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the selected runs' history (CSV)").click()
+    return list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+
+
+def test_two_sessions_pressing_train_at_once_share_one_training(server, new_page):
+    # A set-up no other test trains; both sessions ask for it while the first is training.
+    url = f"{server.url}/?preset=A1&train_samples=3000&validation_samples=500&epochs=1&seed=11"
+    pages = [new_page(), new_page()]
+    for page in pages:
+        e2e.open_app(page, url)
+        e2e.watch_script_runs(page)
+    train = [e2e.sidebar(page).get_by_role("button", name="Train", exact=True) for page in pages]
+    train[0].click()
+    train[1].click()
+    assert not e2e.run_ended(pages[0]), "the second Train came after the first run ended"
+    for page in pages:
+        e2e.wait_for_run_end(page)
+        assert_no_exception(page)
+
+    # train_seconds and every checkpoint's elapsed_s are wall-clock readings of one training
+    # process: two trainings would not agree to the microsecond.
+    times = [e2e.summary_value(page, "training time") for page in pages]
+    assert times[0] == times[1] and times[0].endswith("set-up)"), times
+    histories = [history_csv(page) for page in pages]
+    elapsed = [[row["elapsed_s"] for row in history] for history in histories]
+    assert len(elapsed[0]) > 10 and float(elapsed[0][-1]) > 0
+    assert elapsed[0] == elapsed[1]
