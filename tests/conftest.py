@@ -15,3 +15,14 @@ def fashion():
     if not DEBIAN_FASHION_MNIST_DIR.exists():
         pytest.skip("needs Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)")
     return load_dataset("fashion_mnist")
+
+
+# CI installs every package the tests need, so there a skipped test means a missing install
+# step, not a machine without Chromium: `.ci/run` sets EXPLORER_NO_SKIPS=1 to fail on skips.
+def pytest_sessionfinish(session, exitstatus):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("EXPLORER_NO_SKIPS") == "1" and skipped and exitstatus == 0:
+        reporter.ensure_newline()
+        reporter.write_line(f"EXPLORER_NO_SKIPS=1: {len(skipped)} test(s) skipped", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
