@@ -6,6 +6,7 @@ own configuration, so the server's shared cache never answers one test with anot
 
 import csv
 import io
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import e2e
@@ -139,3 +140,22 @@ def test_two_sessions_pressing_train_at_once_share_one_training(server, new_page
     elapsed = [[row["elapsed_s"] for row in history] for history in histories]
     assert len(elapsed[0]) > 10 and float(elapsed[0][-1]) > 0
     assert elapsed[0] == elapsed[1]
+
+
+def test_twin_lab_trains_three_runs_and_explains_them_with_their_numbers(server, new_page):
+    page = new_page()
+    url = f"{server.url}/?preset=A1&train_samples=3000&validation_samples=500&epochs=1&seed=5"
+    e2e.open_app(page, url + "&twin_factor=255&twin_optimizer=sgd")
+    panel = e2e.open_tab(page, "Twin lab")
+    e2e.act_and_wait(page, panel.get_by_role("button", name="Train the three twins").click)
+
+    assert_no_exception(page)
+    heading = "Why runs 1 and 2 part, and why run 3 does not"
+    assert panel.get_by_role("heading", name=heading).is_visible()
+    drawn = panel.locator(e2e.DRAWN_CHART_SELECTOR)
+    drawn.nth(3).wait_for(state="visible")  # first steps, histograms, curves, loss gap
+    # The derivation quotes this run's measured first-step ratio next to c² = 65,025.
+    measured = panel.locator("li", has_text="Measured on the first step").inner_text()
+    ratio, square = re.findall(r"= ([\d,.]+)", measured)[:2]
+    assert float(square.replace(",", "")) == 255**2
+    assert float(ratio.replace(",", "")) == pytest.approx(255**2, rel=1e-3)
