@@ -1,0 +1,174 @@
+"""Write the README's screenshots of the main views: `python tests/screenshots.py`.
+
+Starts `streamlit run app.py` on a free port, drives Debian's Chromium (1400 px wide) through
+the views with quick-look set-ups (10,000 training images; about a minute in all on two cores)
+and saves PNGs, cropped to the part of the page that matters, to tests/screenshots/.
+B2/B3 are MNIST presets; this uses Fashion-MNIST in their place (MNIST may not be available).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import e2e
+
+OUT_DIR = Path(__file__).resolve().parent / "screenshots"
+WINDOW = {"width": 1400, "height": 2400}  # tall: Streamlit's main area scrolls on its own
+MARGIN = 12
+
+
+def crop(page, path: Path, top, bottom=None, whole_window: bool = False) -> None:
+    """Screenshot from `top`'s top to `bottom`'s bottom, across the main area (or the window)."""
+    if not whole_window:  # bring `top` to the window's top: the main area scrolls on its own
+        top.evaluate("element => element.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(800)  # let Vega finish drawing and transitions settle
+    main = page.locator("[data-testid=stMain]").bounding_box()
+    first = top.bounding_box()
+    last = (bottom or top).bounding_box()
+    left = 0 if whole_window else main["x"] + MARGIN * 4
+    right = WINDOW["width"] - MARGIN if whole_window else main["x"] + main["width"] - MARGIN * 4
+    upper = 0 if whole_window else max(first["y"] - MARGIN, 0)
+    lower = last["y"] + last["height"] + MARGIN
+    clip = {"x": left, "y": upper, "width": right - left, "height": lower - upper}
+    page.screenshot(path=path, clip=clip)
+    print(f"  {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+
+
+def runs_picker(page):
+    return page.locator("[data-testid=stMultiSelect]").first
+
+
+def panel_bottom(panel):
+    return panel.locator("[data-testid=stVerticalBlock]").first
+
+
+def comparison_a(page, url: str, out: Path) -> None:
+    """A1, A2 and A3 trained together (the sidebar's set button) and overlaid."""
+    e2e.open_app(page, f"{url}/?preset=A1&quick=true")
+    set_button = e2e.sidebar(page).get_by_role("button", name="Train A1, A2, A3 and compare")
+    e2e.act_and_wait(page, set_button.click)
+    train = e2e.sidebar(page).get_by_role("button", name="Train", exact=True)
+    crop(page, out / "a123_overview.png", page.locator("[data-testid=stMain]"), train, True)
+    for tab, name in [
+        ("Curves", "a123_curves.png"),
+        ("Pre-activations", "a123_preactivations.png"),
+        ("Gradients and updates", "a123_gradients.png"),
+    ]:
+        panel = e2e.open_tab(page, tab)
+        panel.locator(e2e.DRAWN_CHART_SELECTOR).first.wait_for()
+        crop(page, out / name, runs_picker(page), panel_bottom(panel))
+
+
+def saturation_b1(page, url: str, out: Path) -> None:
+    """B1: N(0, 1) weights on uniform inputs, at init; Train draws the picture, no training."""
+    e2e.open_app(page, f"{url}/?preset=B1")
+    e2e.press_train(page)
+    panel = e2e.open_tab(page, "Saturation")
+    panel.locator(e2e.DRAWN_CHART_SELECTOR).first.wait_for()
+    tabs = page.get_by_role("tab", name="Summary")
+    crop(page, out / "b1_saturation.png", tabs, panel_bottom(panel))
+
+
+def comparison_b(page, url: str, out: Path) -> None:
+    """B2 (RandomNormal(0.05), sigmoid, MSE) against the same with a Glorot-uniform kernel."""
+    # Full size (60,000 images, 20 epochs, about 10 s a run): on 10,000 images neither run
+    # gets past 25% in 20 epochs, which shows nothing.
+    e2e.open_app(page, f"{url}/?preset=B2&dataset=fashion_mnist")
+    e2e.press_train(page)
+    e2e.choose(page, "Kernel initializer", "glorot_uniform")  # inside the form: no rerun
+    e2e.press_train(page)
+    picker = runs_picker(page)
+    picker.get_by_role("combobox").click()  # add the first run to the second
+    e2e.act_and_wait(page, page.get_by_role("option").first.click)
+    page.keyboard.press("Escape")
+    for tab, name in [("Curves", "b23_curves.png"), ("Saturation", "b23_saturation.png")]:
+        panel = e2e.open_tab(page, tab)
+        panel.locator(e2e.DRAWN_CHART_SELECTOR).first.wait_for()
+        crop(page, out / name, runs_picker(page), panel_bottom(panel))
+
+
+def twin_lab(page, url: str, out: Path) -> None:
+    """Twin lab on A1 (quick look, SGD, c = 255): derivation, first steps, histograms, curves."""
+    e2e.open_app(page, f"{url}/?preset=A1&quick=true")
+    panel = e2e.open_tab(page, "Twin lab")
+    e2e.act_and_wait(page, panel.get_by_role("button", name="Train the three twins").click)
+    heading = panel.get_by_role("heading", name="Why runs 1 and 2 part, and why run 3 does not")
+    panel.locator(e2e.DRAWN_CHART_SELECTOR).first.wait_for()
+    crop(page, out / "twin_derivation.png", heading, panel.locator("[data-testid=stDataFrame]"))
+    curves = panel.get_by_role("heading", name="Curves: run 3 lies on run 1")
+    crop(page, out / "twin_curves.png", curves, panel.locator(e2e.CHART_SELECTOR).last)
+
+
+def sweep_lab(page, url: str, out: Path) -> None:
+    """Sweep of the input scale on A1 (quick look): raw pixels diverge, ÷255 trains."""
+    query = "sweep_knob=input_scale&sweep_scale=log&sweep_from=1&sweep_to=255&sweep_count=5"
+    e2e.open_app(page, f"{url}/?preset=A1&quick=true&{query}")
+    panel = e2e.open_tab(page, "Sweep")
+    e2e.act_and_wait(page, panel.get_by_role("button", name="Run the sweep").click)
+    panel.locator(e2e.DRAWN_CHART_SELECTOR).first.wait_for()
+    crop(
+        page,
+        out / "sweep_input_scale.png",
+        panel.locator("[data-testid=stForm]"),
+        panel_bottom(panel),
+    )
+
+
+def saturation_lab(page, url: str, out: Path) -> None:
+    """Saturation lab: random_normal(1.0), sigmoid, on real images ÷255 (drawn, not trained)."""
+    e2e.open_app(
+        page, f"{url}/?sat_initializer=random_normal&sat_activation=sigmoid&sat_input=scaled"
+    )
+    panel = e2e.open_tab(page, "Saturation lab")
+    panel.locator(e2e.DRAWN_CHART_SELECTOR).first.wait_for()
+    crop(
+        page,
+        out / "saturation_lab.png",
+        panel.locator("[data-testid=stHorizontalBlock]").first,
+        panel_bottom(panel),
+    )
+
+
+VIEWS = {
+    "a123": comparison_a,
+    "b1": saturation_b1,
+    "b23": comparison_b,
+    "twin": twin_lab,
+    "sweep": sweep_lab,
+    "satlab": saturation_lab,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="folder for the PNGs")
+    parser.add_argument("views", nargs="*", help=f"some of {', '.join(VIEWS)} (default: all)")
+    args = parser.parse_args()
+    unknown = set(args.views) - set(VIEWS)
+    if unknown:
+        parser.error(f"unknown views {sorted(unknown)}; choose from {', '.join(VIEWS)}")
+    if not e2e.CHROMIUM.exists():
+        print(f"needs Chromium at {e2e.CHROMIUM} (apt-get install chromium)", file=sys.stderr)
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with e2e.streamlit_server() as server, sync_playwright() as playwright:
+        browser = e2e.launch_chromium(playwright)
+        for view in [VIEWS[name] for name in args.views or VIEWS]:
+            print(f"{view.__name__}: {view.__doc__.splitlines()[0]}")
+            context = browser.new_context(viewport=WINDOW)
+            context.set_default_timeout(60_000)
+            view(context.new_page(), server.url, args.out)
+            context.close()
+        browser.close()
+    print(f"done in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
