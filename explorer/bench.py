@@ -5,8 +5,9 @@
 For each preset (on Fashion-MNIST, the data this machine has), trains the same model on the same
 data, batch, epochs and validation, once with `train()` and once with `model.fit` fed the way
 its source code feeds it (see `fit_reference`), and prints both times, the ratio train/fit, both
-final validation accuracies and the peak RSS. verbose=0 for fit: no progress bar to pay for.
-Targets: ratio ≤ 0.40 for A1 and ≤ 0.15 for B2; peak RSS ≤ 1.5 GB.
+final validation accuracies and the process's peak RSS, read once after the train() runs and
+again at the end. verbose=0 for fit: no progress bar to pay for.
+Targets: ratio ≤ 0.40 for A1 and ≤ 0.15 for B2; peak RSS of the train() runs ≤ 1.5 GB.
 """
 
 from __future__ import annotations
@@ -97,30 +98,32 @@ def main(argv: list[str] | None = None) -> int:
         f"{'train acc':>11}{'fit acc':>9}"
     )
     failures = []
-    train_rss = 0.0
+    # Every train() first, then every fit: the engine's peak RSS is read before fit's float
+    # copies of the data (pipeline A alone holds 55,000 float64 images twice) raise it.
+    trained = {}
     for key in args.presets:
         config = PRESETS[key].config.replace(dataset="fashion_mnist", seed=args.seed)
         started = time.perf_counter()
         result = train(config, dataset)
-        train_seconds = time.perf_counter() - started
-        train_rss = max(train_rss, peak_rss_gb())  # before fit's float copies of the data
+        trained[key] = (config, time.perf_counter() - started, result.final.val_accuracy)
+    train_rss = peak_rss_gb()
+    for key, (config, train_seconds, train_accuracy) in trained.items():
         fit_seconds, fit_accuracy = fit_reference(config, dataset, pipeline=key[0])
         ratio = train_seconds / fit_seconds
         target = TARGET_RATIOS.get(key, float("nan"))
         print(
             f"{key:7}{train_seconds:9.2f}{fit_seconds:9.2f}{ratio:8.3f}{target:8.2f}"
-            f"{result.final.val_accuracy:11.4f}{fit_accuracy:9.4f}",
+            f"{train_accuracy:11.4f}{fit_accuracy:9.4f}",
             flush=True,
         )
         if ratio > target:
             failures.append(f"{key}: ratio {ratio:.3f} > {target}")
-    rss = peak_rss_gb()
     print(
-        f"peak RSS: {rss:.2f} GB (target ≤ {TARGET_PEAK_RSS_GB} GB); "
-        f"up to the end of the last train(): {train_rss:.2f} GB"
+        f"peak RSS of train(): {train_rss:.2f} GB (target ≤ {TARGET_PEAK_RSS_GB} GB); "
+        f"with the fit references too: {peak_rss_gb():.2f} GB"
     )
-    if rss > TARGET_PEAK_RSS_GB:
-        failures.append(f"peak RSS {rss:.2f} GB > {TARGET_PEAK_RSS_GB} GB")
+    if train_rss > TARGET_PEAK_RSS_GB:
+        failures.append(f"peak RSS of train() {train_rss:.2f} GB > {TARGET_PEAK_RSS_GB} GB")
     for failure in failures:
         print(f"MISSED {failure}")
     return 1 if failures else 0
