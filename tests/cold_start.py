@@ -77,7 +77,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="cold starts to measure")
     args = parser.parse_args()
     if not e2e.CHROMIUM.exists():
-        print(f"needs Chromium at {e2e.CHROMIUM} (apt-get install chromium)", file=sys.stderr)
+        print(e2e.NO_CHROMIUM, file=sys.stderr)
         return 1
     from playwright.sync_api import sync_playwright
 

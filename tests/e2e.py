@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 CHROMIUM = Path("/usr/bin/chromium")
+NO_CHROMIUM = f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",

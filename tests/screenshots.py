@@ -151,7 +151,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown views {sorted(unknown)}; choose from {', '.join(VIEWS)}")
     if not e2e.CHROMIUM.exists():
-        print(f"needs Chromium at {e2e.CHROMIUM} (apt-get install chromium)", file=sys.stderr)
+        print(e2e.NO_CHROMIUM, file=sys.stderr)
         return 1
     from playwright.sync_api import sync_playwright
 

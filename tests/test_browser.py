@@ -16,9 +16,7 @@ from explorer.data import DEBIAN_FASHION_MNIST_DIR
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(
-        not e2e.CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"
-    ),
+    pytest.mark.skipif(not e2e.CHROMIUM.exists(), reason=e2e.NO_CHROMIUM),
     pytest.mark.skipif(
         not DEBIAN_FASHION_MNIST_DIR.exists(),
         reason="needs Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)",
