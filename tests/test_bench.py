@@ -20,3 +20,14 @@ def test_fit_reference_feeds_one_hot_targets_for_mse(fashion):
     )
     seconds, accuracy = bench.fit_reference(config, fashion, pipeline="B")
     assert seconds > 0 and 0.0 <= accuracy <= 1.0
+
+
+def test_bare_loop_does_the_same_arithmetic_as_train(fashion):
+    # The floor the benchmark prints is only a floor if it trains the same run: same initial
+    # weights, shuffles, optimizer and loss give the same final validation accuracy.
+    config = PRESETS["A1"].config.replace(train_samples=3_200, validation_samples=640, epochs=2)
+    seconds, bare_accuracy = bench.bare_loop(config, fashion)
+    assert seconds > 0
+    train_accuracy = train(config, fashion).final.val_accuracy
+    assert bare_accuracy > 0.6  # chance is 0.1
+    assert abs(bare_accuracy - train_accuracy) <= 0.01
