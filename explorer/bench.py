@@ -27,7 +27,7 @@ import numpy as np
 
 from explorer.config import RunConfig
 from explorer.data import load_dataset
-from explorer.model import build_model, make_loss, make_optimizer
+from explorer.model import NUM_CLASSES, build_model, dense_layers, make_loss, make_optimizer
 from explorer.presets import PRESETS
 from explorer.train import select_samples, train
 
@@ -55,7 +55,7 @@ def fit_reference(config: RunConfig, dataset, pipeline: str) -> tuple[float, flo
     )
 
     def targets(labels):  # MSE compares the softmax output with one-hot labels
-        return keras.utils.to_categorical(labels, 10) if config.loss == "mse" else labels
+        return keras.utils.to_categorical(labels, NUM_CLASSES) if config.loss == "mse" else labels
 
     if pipeline == "A":
 
@@ -100,6 +100,12 @@ def bare_loop(config: RunConfig, dataset) -> tuple[float, float]:
     started = time.perf_counter()
     samples = select_samples(config, dataset)
     model = build_model(config, samples["train_images"])
+    # As in train(): the first kernel has its own optimizer (see explorer.train._Trainer).
+    first = [dense_layers(model)[0].kernel]
+    first_optimizer = make_optimizer(
+        config, config.learning_rate * config.first_layer_lr_multiplier, config.weight_scale
+    )
+    others = [variable for variable in model.trainable_variables if variable is not first[0]]
     optimizer = make_optimizer(config, config.learning_rate)
     loss_function = make_loss(config)
     images, labels = tf.constant(samples["train_images"]), tf.constant(samples["train_labels"])
@@ -109,7 +115,7 @@ def bare_loop(config: RunConfig, dataset) -> tuple[float, float]:
 
     def targets(indices):
         picked = tf.gather(labels, indices)
-        return tf.one_hot(picked, 10) if one_hot else picked
+        return tf.one_hot(picked, NUM_CLASSES) if one_hot else picked
 
     def epoch(order):
         def body(step):
@@ -117,8 +123,9 @@ def bare_loop(config: RunConfig, dataset) -> tuple[float, float]:
             x = tf.cast(tf.gather(images, indices), tf.float32)
             with tf.GradientTape() as tape:
                 loss = loss_function(targets(indices), model(x, training=True))
-            variables = model.trainable_variables
-            optimizer.apply(tape.gradient(loss, variables), variables)
+            gradients = tape.gradient(loss, [*first, *others])
+            first_optimizer.apply(gradients[:1], first)
+            optimizer.apply(gradients[1:], others)
             return (step + 1,)
 
         return tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))

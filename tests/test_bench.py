@@ -31,3 +31,12 @@ def test_bare_loop_does_the_same_arithmetic_as_train(fashion):
     train_accuracy = train(config, fashion).final.val_accuracy
     assert bare_accuracy > 0.6  # chance is 0.1
     assert abs(bare_accuracy - train_accuracy) <= 0.01
+
+
+def test_bare_loop_gives_the_first_kernel_its_own_learning_rate(fashion):
+    # A3's corrected twin: raw inputs, first kernel ÷255 and its learning rate ÷255².
+    config = PRESETS["A3"].config.replace(train_samples=3_200, validation_samples=640, epochs=1)
+    assert config.first_layer_lr_multiplier != 1
+    _, bare_accuracy = bench.bare_loop(config, fashion)
+    train_accuracy = train(config, fashion).final.val_accuracy
+    assert abs(bare_accuracy - train_accuracy) <= 0.01
