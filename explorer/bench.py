@@ -27,7 +27,14 @@ import numpy as np
 
 from explorer.config import RunConfig
 from explorer.data import load_dataset
-from explorer.model import NUM_CLASSES, build_model, dense_layers, make_loss, make_optimizer
+from explorer.model import (
+    NUM_CLASSES,
+    build_model,
+    dense_layers,
+    make_first_layer_optimizer,
+    make_loss,
+    make_optimizer,
+)
 from explorer.presets import PRESETS
 from explorer.train import select_samples, train
 
@@ -100,11 +107,8 @@ def bare_loop(config: RunConfig, dataset) -> tuple[float, float]:
     started = time.perf_counter()
     samples = select_samples(config, dataset)
     model = build_model(config, samples["train_images"])
-    # As in train(): the first kernel has its own optimizer (see explorer.train._Trainer).
-    first = [dense_layers(model)[0].kernel]
-    first_optimizer = make_optimizer(
-        config, config.learning_rate * config.first_layer_lr_multiplier, config.weight_scale
-    )
+    first = [dense_layers(model)[0].kernel]  # with its own optimizer, as in train()
+    first_optimizer = make_first_layer_optimizer(config)
     others = [variable for variable in model.trainable_variables if variable is not first[0]]
     optimizer = make_optimizer(config, config.learning_rate)
     loss_function = make_loss(config)

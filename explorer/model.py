@@ -155,6 +155,15 @@ def make_optimizer(config: RunConfig, learning_rate: float, gradient_scale: floa
     )
 
 
+def make_first_layer_optimizer(config: RunConfig):
+    """The first kernel's own optimizer: learning rate × first_layer_lr_multiplier, exact for
+    every optimizer (a gradient multiplier would not be, for Adam and RMSprop), and epsilon
+    following the weight scale (see `make_optimizer`), so the twin run is exact."""
+    return make_optimizer(
+        config, config.learning_rate * config.first_layer_lr_multiplier, config.weight_scale
+    )
+
+
 def make_loss(config: RunConfig) -> keras.losses.Loss:
     """Sparse cross-entropy on labels, or MSE between the softmax output and one-hot labels."""
     if config.loss == "cross_entropy":

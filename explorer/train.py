@@ -31,6 +31,7 @@ from explorer.model import (
     NUM_CLASSES,
     build_model,
     dense_layers,
+    make_first_layer_optimizer,
     make_loss,
     make_optimizer,
 )
@@ -157,12 +158,7 @@ class _Trainer:
         # Gradients come in this order: every kernel, then every bias.
         self.variables = [*self.kernels, *biases]
         self.other_variables = self.variables[1:]
-        # The first kernel has its own optimizer, so its learning rate factor is exact for
-        # every optimizer (a gradient multiplier would not be, for Adam and RMSprop).
-        # Its epsilon follows the weight scale (see make_optimizer), so the twin is exact.
-        self.first_optimizer = make_optimizer(
-            config, config.learning_rate * config.first_layer_lr_multiplier, config.weight_scale
-        )
+        self.first_optimizer = make_first_layer_optimizer(config)
         self.optimizer = make_optimizer(config, config.learning_rate)
         self.first_optimizer.build(self.variables[:1])
         self.optimizer.build(self.other_variables)
