@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import e2e
 
@@ -34,10 +32,9 @@ def measure(playwright) -> dict[str, float]:
     browser = e2e.launch_chromium(playwright)
     page = browser.new_page(viewport={"width": 1400, "height": 1200})
     page.set_default_timeout(e2e.RUN_SECONDS * 1000)
-    with tempfile.TemporaryDirectory() as scratch:
-        server = e2e.StreamlitServer(Path(scratch) / "streamlit.log")
-        try:
-            times = {"server ready": server.wait_healthy()}
+    try:
+        with e2e.streamlit_server() as server:
+            times = {"server ready": server.ready_seconds}
             since_start = lambda: time.perf_counter() - server.started_at  # noqa: E731
             e2e.open_app(page, server.url + URL_PATH)
             times["page loaded"] = since_start()
@@ -50,9 +47,8 @@ def measure(playwright) -> dict[str, float]:
             times["run finished"] = since_start()
             assert page.locator(e2e.EXCEPTION_SELECTOR).count() == 0, "the app raised"
             times["peak RSS"] = server.peak_rss_bytes()
-        finally:
-            server.stop()
-            browser.close()
+    finally:
+        browser.close()
     return times
 
 

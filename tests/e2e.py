@@ -71,6 +71,7 @@ class StreamlitServer:
             "none",
         ]
         self._log = open(log_path, "wb")  # closed in stop()
+        self.ready_seconds: float | None = None  # set by wait_healthy
         self.started_at = time.perf_counter()
         self.process = subprocess.Popen(
             command,
@@ -91,7 +92,8 @@ class StreamlitServer:
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
                     if answer.read().strip() == b"ok":
-                        return time.perf_counter() - self.started_at
+                        self.ready_seconds = time.perf_counter() - self.started_at
+                        return self.ready_seconds
             except OSError:
                 pass
             time.sleep(0.1)

@@ -12,15 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import e2e
 import pytest
 
-from explorer.data import DEBIAN_FASHION_MNIST_DIR
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not e2e.CHROMIUM.exists(), reason=e2e.NO_CHROMIUM),
-    pytest.mark.skipif(
-        not DEBIAN_FASHION_MNIST_DIR.exists(),
-        reason="needs Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)",
-    ),
+    pytest.mark.usefixtures("fashion"),  # the app trains on it: skips as the fixture says
 ]
 
 QUICK_LOOK = "Quick look (10,000 training images)"
