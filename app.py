@@ -844,8 +844,10 @@ def main() -> None:
     )
     selected = {label: runs[label] for label in selected_labels}
     if config is not None:
+        # The controls as they stand: quick look travels as `quick`, not as clipped sizes.
+        shown, _ = config_from_values(values, quick=False)
         with st.expander("Share this set-up"):
-            st.code(share_link(config, preset, quick), language=None, wrap_lines=True)
+            st.code(share_link(shown, preset, quick), language=None, wrap_lines=True)
     if selected:
         st.download_button(
             "Download the selected runs' history (CSV)",

@@ -2,6 +2,7 @@
 
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
@@ -182,6 +183,16 @@ def test_comparison_set_button_trains_the_set(generated_mnist, train_calls):
     ]
     assert all(config.train_samples == 10_000 for config in train_calls)  # quick look
     assert len(app.multiselect[0].value) == 2  # both selected for comparison
+
+
+def test_share_link_carries_the_controls_not_quick_looks_clipped_sizes(train_calls):
+    app = open_app(preset="A3", quick="true")
+    link = parse_qs(urlsplit(app.code[0].value).query)
+    assert link["quick"] == ["true"]
+    a3 = PRESETS["A3"].config
+    assert link["train_samples"] == [str(a3.train_samples)]  # 55000, not quick look's 10000
+    assert link["validation_samples"] == [str(a3.validation_samples)]
+    assert not train_calls
 
 
 def test_missing_dataset_gives_the_places_tried(tmp_path, monkeypatch, train_calls):
