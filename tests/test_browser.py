@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import e2e
 import pytest
 
+from explorer.presets import PRESETS
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not e2e.CHROMIUM.exists(), reason=e2e.NO_CHROMIUM),
@@ -74,7 +76,7 @@ def test_preset_trains_shows_charts_and_its_share_link_restores_it(server, new_p
     assert_no_exception(page)
 
     e2e.act_and_wait(page, lambda: e2e.choose(page, "Preset", "A3"))
-    assert e2e.number_value(page, "Divide weights by") == "255"
+    e2e.expect_number(page, "Divide weights by", "255")
     e2e.switch_on(page, QUICK_LOOK)  # 10,000 images, 2 epochs: a few seconds
     e2e.press_train(page)
 
@@ -96,9 +98,11 @@ def test_preset_trains_shows_charts_and_its_share_link_restores_it(server, new_p
     restored = new_page()
     e2e.open_app(restored, link)
     assert_no_exception(restored)
+    e2e.expect_number(restored, "Divide pixels by", "1")
+    e2e.expect_number(restored, "Divide weights by", "255")
+    a3_images = str(PRESETS["A3"].config.train_samples)  # the preset's, not quick look's 10000
+    e2e.expect_number(restored, "Training images", a3_images)
     assert e2e.combobox_value(restored, "Preset") == "A3"
-    assert e2e.number_value(restored, "Divide pixels by") == "1"
-    assert e2e.number_value(restored, "Divide weights by") == "255"
     assert float(e2e.number_value(restored, "First-layer lr ×")) == pytest.approx(1 / 255**2)
     assert restored.get_by_role("switch", name=QUICK_LOOK).is_checked()
     assert restored.get_by_text("Nothing trained yet").is_visible()  # a link never trains
