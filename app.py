@@ -305,18 +305,21 @@ def controls_ui() -> tuple[dict, bool]:
     return values, pressed
 
 
-def config_from_values(values: dict, quick: bool) -> tuple[cfg.RunConfig | None, list[str]]:
+def config_from_values(values: dict) -> tuple[cfg.RunConfig | None, list[str]]:
     """The config the controls describe, or None and the problems in words."""
     params = {name: str(value) for name, value in values.items()}
     config, problems = cfg.parse_query(params)
-    if problems:
-        return None, problems
-    if quick:
-        config = config.replace(
-            train_samples=min(config.train_samples, QUICK_LOOK_SAMPLES),
-            validation_samples=min(config.validation_samples, QUICK_LOOK_VALIDATION),
-        )
-    return config, []
+    return (None, problems) if problems else (config, [])
+
+
+def quick_look(config: cfg.RunConfig, quick: bool) -> cfg.RunConfig:
+    """What is trained: with quick look on, at most 10,000 training and 2,000 validation images."""
+    if not quick:
+        return config
+    return config.replace(
+        train_samples=min(config.train_samples, QUICK_LOOK_SAMPLES),
+        validation_samples=min(config.validation_samples, QUICK_LOOK_VALIDATION),
+    )
 
 
 # A link's bad values are dropped by Streamlit's binding; say which, once per session.
@@ -816,7 +819,9 @@ def main() -> None:
     preset_from_link()
     preset, quick = preset_ui()
     values, pressed = controls_ui()
-    config, problems = config_from_values(values, quick)
+    # The controls' set-up (what a link shares) and what is trained (quick look applied).
+    controls, problems = config_from_values(values)
+    config = quick_look(controls, quick) if controls is not None else None
     for problem in problems:
         st.error(problem)
 
@@ -824,7 +829,7 @@ def main() -> None:
     if pending:
         labels = []
         for key in pending:
-            set_config, _ = config_from_values(widget_values(PRESETS[key].config), quick)
+            set_config = quick_look(PRESETS[key].config, quick)
             if run_with_progress(set_config, PRESETS[key].title) is not None:
                 labels.append(cache_key(set_config))
         st.session_state["selected_keys"] = labels
@@ -843,11 +848,9 @@ def main() -> None:
         default=default or list(runs)[-1:],
     )
     selected = {label: runs[label] for label in selected_labels}
-    if config is not None:
-        # The controls as they stand: quick look travels as `quick`, not as clipped sizes.
-        shown, _ = config_from_values(values, quick=False)
-        with st.expander("Share this set-up"):
-            st.code(share_link(shown, preset, quick), language=None, wrap_lines=True)
+    if controls is not None:
+        with st.expander("Share this set-up"):  # quick look travels as quick=true
+            st.code(share_link(controls, preset, quick), language=None, wrap_lines=True)
     if selected:
         st.download_button(
             "Download the selected runs' history (CSV)",
