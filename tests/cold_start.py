@@ -39,7 +39,7 @@ def measure(playwright) -> dict[str, float]:
             e2e.open_app(page, server.url + URL_PATH)
             times["page loaded"] = since_start()
             e2e.watch_script_runs(page)
-            e2e.sidebar(page).get_by_role("button", name="Train", exact=True).click()
+            e2e.train_button(page).click()
             times["Train pressed"] = since_start()
             page.locator(f"{e2e.DRAWN_CHART_SELECTOR} >> visible=true").first.wait_for()
             times["first chart"] = since_start()

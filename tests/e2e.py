@@ -207,8 +207,13 @@ def sidebar(page):
     return page.locator("[data-testid=stSidebar]")
 
 
+def train_button(page):
+    """The sidebar form's Train button."""
+    return sidebar(page).get_by_role("button", name="Train", exact=True)
+
+
 def press_train(page, timeout: float = RUN_SECONDS) -> None:
-    act_and_wait(page, sidebar(page).get_by_role("button", name="Train", exact=True).click, timeout)
+    act_and_wait(page, train_button(page).click, timeout)
 
 
 def choose(page, label: str, option: str) -> None:
@@ -227,8 +232,12 @@ def combobox_value(page, label: str) -> str:
     return page.get_by_role("combobox", name=label, exact=True).input_value()
 
 
+def number_input(page, label: str):
+    return page.get_by_label(label, exact=True)
+
+
 def number_value(page, label: str) -> str:
-    return page.get_by_label(label, exact=True).input_value()
+    return number_input(page, label).input_value()
 
 
 def expect_number(page, label: str, value: str, timeout: float = 10) -> None:
@@ -238,7 +247,7 @@ def expect_number(page, label: str, value: str, timeout: float = 10) -> None:
     """
     from playwright.sync_api import expect
 
-    expect(page.get_by_label(label, exact=True)).to_have_value(value, timeout=timeout * 1000)
+    expect(number_input(page, label)).to_have_value(value, timeout=timeout * 1000)
 
 
 def open_tab(page, name: str):

@@ -50,7 +50,7 @@ def comparison_a(page, url: str, out: Path) -> None:
     e2e.open_app(page, f"{url}/?preset=A1&quick=true")
     set_button = e2e.sidebar(page).get_by_role("button", name="Train A1, A2, A3 and compare")
     e2e.act_and_wait(page, set_button.click)
-    train = e2e.sidebar(page).get_by_role("button", name="Train", exact=True)
+    train = e2e.train_button(page)
     crop(page, out / "a123_overview.png", page.locator("[data-testid=stMain]"), train, True)
     for tab, name in [
         ("Curves", "a123_curves.png"),

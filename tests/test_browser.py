@@ -121,7 +121,7 @@ def test_two_sessions_pressing_train_at_once_share_one_training(server, new_page
     for page in pages:
         e2e.open_app(page, url)
         e2e.watch_script_runs(page)
-    train = [e2e.sidebar(page).get_by_role("button", name="Train", exact=True) for page in pages]
+    train = [e2e.train_button(page) for page in pages]
     train[0].click()
     train[1].click()
     assert not e2e.run_ended(pages[0]), "the second Train came after the first run ended"
