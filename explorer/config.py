@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -215,30 +216,33 @@ _INT_RANGES = {
     "seed": (0, MAX_SEED),
     "checkpoints_per_epoch": (10, 100),
 }
-# Positive and finite, with an upper bound that keeps a run meaningful.
-_FLOAT_MAXIMUMS = {
-    "input_divisor": 1e6,
-    "init_param": 100.0,
-    "weight_scale": 1e6,
-    "learning_rate": 100.0,
-    "first_layer_lr_multiplier": 1e6,
+# Positive and finite, within bounds that keep a run meaningful: no subnormal divisor (x / 5e-324
+# is inf), no learning rate too small to move a float32 weight. The lower bound of the multiplier
+# leaves room for the twin lab's SGD correction 1/c² at its largest factor c = 1e6.
+FLOAT_RANGES = {
+    "input_divisor": (1e-3, 1e6),
+    "init_param": (1e-6, 100.0),
+    "weight_scale": (1e-3, 1e6),
+    "learning_rate": (1e-7, 100.0),
+    "first_layer_lr_multiplier": (1e-12, 1e6),
 }
+INT_RANGES = _INT_RANGES  # public names for the link checker and the widgets
+CHOICES = _CHOICES
 
 
 def _field_problems(name: str, value: Any) -> list[str]:
     if name in _CHOICES:
-        allowed = _CHOICES[name]
-        if value not in allowed:
-            return [f"{name} must be one of {', '.join(allowed)}; got {value!r}"]
+        if value not in _CHOICES[name]:
+            return [f"{name} must be {allowed(name)}; got {value!r}"]
     elif name in _INT_RANGES:
         low, high = _INT_RANGES[name]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            return [f"{name} must be a whole number from {low} to {high}; got {value!r}"]
-    elif name in _FLOAT_MAXIMUMS:
-        high = _FLOAT_MAXIMUMS[name]
+            return [f"{name} must be {allowed(name)}; got {value!r}"]
+    elif name in FLOAT_RANGES:
+        low, high = FLOAT_RANGES[name]
         ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if not (ok and math.isfinite(value) and 0 < value <= high):
-            return [f"{name} must be a positive finite number up to {high:g}; got {value!r}"]
+        if not (ok and math.isfinite(value) and low <= value <= high):
+            return [f"{name} must be {allowed(name)}; got {value!r}"]
     elif name == "hidden_units":
         ok = isinstance(value, tuple) and 1 <= len(value) <= MAX_HIDDEN_LAYERS
         ok = ok and all(
@@ -246,10 +250,7 @@ def _field_problems(name: str, value: Any) -> list[str]:
             for units in value
         )
         if not ok:
-            return [
-                f"hidden_units must be 1 to {MAX_HIDDEN_LAYERS} layer widths, each from 1 to "
-                f"{MAX_UNITS}; got {value!r}"
-            ]
+            return [f"hidden_units must be {allowed(name)}; got {value!r}"]
     return []
 
 
@@ -269,34 +270,78 @@ def _parse(name: str, raw: Any) -> Any:
         if name == "hidden_units":
             return tuple(int(part) for part in text.replace(" ", "").split(",") if part != "")
         if name in _INT_RANGES:
-            number = float(text)
+            number = parse_number(text)
             if not number.is_integer():
                 raise ValueError
             return int(number)
-        if name in _FLOAT_MAXIMUMS:
-            return _parse_number(text)
+        if name in FLOAT_RANGES:
+            return parse_number(text)
     except (ValueError, OverflowError, ZeroDivisionError):
-        if name == "hidden_units":
-            kind = "comma-separated whole numbers such as 300,100"
-        elif name in _INT_RANGES:
-            kind = "a whole number from {} to {}".format(*_INT_RANGES[name])
-        else:
-            kind = f"a positive finite number up to {_FLOAT_MAXIMUMS[name]:g}"
-        raise ValueError(f"{name} must be {kind}; got {text!r}") from None
+        raise ValueError(f"{name} must be {allowed(name)}; got {text!r}") from None
     return text
+
+
+def parse_field(name: str, text: str) -> Any:
+    """One field read from URL text and checked alone (not against the other fields).
+
+    Raises:
+        ValueError: naming the field, the text received and what is allowed.
+    """
+    value = _parse(name, text)
+    problems = _field_problems(name, value)
+    if problems:
+        raise ValueError(problems[0])
+    return value
+
+
+def format_field(value: Any) -> str:
+    """A field's value as URL text that `parse_field` reads back exactly."""
+    return _format(value)
+
+
+def allowed(name: str) -> str:
+    """What a field accepts, in words: "a whole number from 1 to 50", "one of sgd, adam"."""
+    if name in _CHOICES:
+        return f"one of {', '.join(_CHOICES[name])}"
+    if name in _INT_RANGES:
+        return "a whole number from {} to {}".format(*_INT_RANGES[name])
+    if name in FLOAT_RANGES:
+        low, high = FLOAT_RANGES[name]
+        return f"a number from {low:g} to {high:g} (a fraction such as 1/65025 is fine)"
+    if name == "hidden_units":
+        return (
+            f"1 to {MAX_HIDDEN_LAYERS} comma-separated layer widths, each a whole number from 1 "
+            f"to {MAX_UNITS}, such as 300,100"
+        )
+    raise KeyError(name)
+
+
+# Plain decimal notation only (1, -2.5, .5, 1e-3), as a number input shows it: Python's float()
+# would also take "inf", "nan", "1_000" and padded text, which a number input cannot show.
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def parse_number(text: str) -> float:
+    """A finite float from URL text, also written as a fraction such as 1/65025.
+
+    Raises:
+        ValueError: for anything but plain decimal notation (no inf, nan, 1_000 or hex), or a
+            result that is not finite (1e309, 1/0).
+    """
+    parts = text.split("/")
+    if len(parts) > 2 or not all(_NUMBER.fullmatch(part) for part in parts):
+        raise ValueError(f"not a number: {text!r}")
+    if len(parts) == 2 and float(parts[1]) == 0:
+        raise ValueError(f"a fraction over zero: {text!r}")
+    number = float(parts[0]) / float(parts[1]) if len(parts) == 2 else float(parts[0])
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {text!r}")
+    return number
 
 
 def number_or_nan(text: object) -> float:
     """A number read from URL text (fractions such as 1/65025 allowed), or NaN if unreadable."""
     try:
-        return _parse_number(str(text).strip())
+        return parse_number(str(text).strip())
     except (ValueError, OverflowError, ZeroDivisionError):
         return math.nan
-
-
-def _parse_number(text: str) -> float:
-    """A float, also written as a fraction such as 1/65025 (the twin's learning-rate factor)."""
-    if "/" in text:
-        numerator, denominator = text.split("/")
-        return float(numerator) / float(denominator)
-    return float(text)

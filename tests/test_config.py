@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from explorer.config import FIELD_NAMES, RunConfig, parse_query
+from explorer.config import FIELD_NAMES, RunConfig, parse_number, parse_query
 from explorer.presets import COMPARISON_SETS, PRESETS
 
 
@@ -23,7 +23,8 @@ def test_defaults_are_valid_and_frozen():
         ({"hidden_units": (300, 1025)}, ["hidden_units", "1 to 1024", "1025"]),
         ({"hidden_units": (8, 8, 8, 8, 8)}, ["hidden_units", "1 to 4"]),
         ({"batch_size": 5000}, ["batch_size", "1 to 4096", "5000"]),
-        ({"learning_rate": 0.0}, ["learning_rate", "positive finite", "0.0"]),
+        ({"learning_rate": 0.0}, ["learning_rate", "from 1e-07 to 100", "0.0"]),
+        ({"input_divisor": 5e-324}, ["input_divisor", "from 0.001 to 1e+06", "5e-324"]),
         ({"learning_rate": float("nan")}, ["learning_rate", "nan"]),
         ({"weight_scale": float("inf")}, ["weight_scale", "inf"]),
         ({"input_divisor": -255.0}, ["input_divisor", "-255.0"]),
@@ -73,7 +74,7 @@ def test_query_reads_fractions_and_lists():
         ({"epochs": "many"}, ["epochs", "whole number from 1 to 50", "'many'"]),
         ({"epochs": "2.5"}, ["epochs", "'2.5'"]),
         ({"hidden_units": "300,abc"}, ["hidden_units", "comma-separated", "'300,abc'"]),
-        ({"learning_rate": "fast"}, ["learning_rate", "positive finite", "'fast'"]),
+        ({"learning_rate": "fast"}, ["learning_rate", "from 1e-07 to 100", "'fast'"]),
         ({"learning_rate": "1/0"}, ["learning_rate", "'1/0'"]),
         ({"activation": "<script>"}, ["activation", "'<script>'"]),
     ],
@@ -139,3 +140,44 @@ def test_differences_names_changed_fields():
         "input_divisor": (255.0, 1.0),
         "weight_scale": (1.0, 255.0),
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "inf",
+        "-inf",
+        "Infinity",
+        "1e309",
+        "nan",
+        "1_000",
+        "0x10",
+        "1/0",
+        "",
+        " ",
+        "1/2/3",
+        "½",
+        "1e",
+        "--1",
+        "1,5",
+    ],
+)
+def test_parse_number_takes_plain_decimals_only(text):
+    with pytest.raises(ValueError):
+        parse_number(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1", 1.0), ("-2.5", -2.5), (".5", 0.5), ("5.", 5.0), ("1e-3", 1e-3), ("1/65025", 1 / 65025)],
+)
+def test_parse_number_reads_decimals_and_fractions(text, value):
+    assert parse_number(text) == value
+
+
+@pytest.mark.parametrize("field", ["epochs", "batch_size", "train_samples", "seed"])
+@pytest.mark.parametrize("text", ["inf", "-inf", "Infinity", "1e309", "1_000"])
+def test_whole_number_fields_reject_infinity_with_the_text_received(field, text):
+    _, problems = parse_query({field: text})
+    assert len(problems) == 1
+    assert field in problems[0] and repr(text) in problems[0]
