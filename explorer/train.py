@@ -24,6 +24,12 @@ import pandas as pd
 import tensorflow as tf
 
 from explorer import probes
+from explorer.budget import (  # the schedule a run's cost is counted on
+    PROBE_SAMPLES,
+    VALIDATION_SUBSET,
+    checkpoint_steps,
+    max_steps_per_call,
+)
 from explorer.config import RunConfig
 from explorer.data import Dataset
 from explorer.model import (
@@ -35,10 +41,6 @@ from explorer.model import (
     make_loss,
     make_optimizer,
 )
-
-EARLY_STEPS = (1, 2, 5, 10, 20, 50, 100)
-VALIDATION_SUBSET = 1_000  # images evaluated at checkpoints between epoch ends
-PROBE_SAMPLES = 512  # the first training images: the same probe for every run
 
 
 @dataclasses.dataclass
@@ -104,17 +106,6 @@ class RunResult:
                 "density": (counts / totals / widths).ravel(),
             }
         )
-
-
-def checkpoint_steps(config: RunConfig) -> list[int]:
-    """Sorted steps at which probes are recorded, always including 0 and every epoch end."""
-    steps_per_epoch, total = config.steps_per_epoch, config.total_steps
-    steps = {0, *(step for step in EARLY_STEPS if step <= total)}
-    for index in range(1, config.checkpoints_per_epoch * config.epochs + 1):
-        epoch, part = divmod(index, config.checkpoints_per_epoch)
-        fraction = epoch + part / config.checkpoints_per_epoch
-        steps.add(round(fraction * steps_per_epoch))
-    return sorted(step for step in steps if step <= total)
 
 
 def select_samples(config: RunConfig, dataset: Dataset) -> dict[str, np.ndarray]:
@@ -260,10 +251,15 @@ class _Trainer:
         return loss, correct / tf.cast(tf.shape(labels)[0], tf.float32)
 
 
+class TrainingStopped(Exception):
+    """Raised by `train()` when its `should_stop` says so: nobody waits for the run any more."""
+
+
 def train(
     config: RunConfig,
     dataset: Dataset,
     on_checkpoint: Callable[[RunResult], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> RunResult:
     """Train `config` on `dataset`, recording probes at every checkpoint.
 
@@ -272,6 +268,8 @@ def train(
         dataset: uint8 images and labels, as `explorer.data.load_dataset` returns.
         on_checkpoint: called with the result so far after each checkpoint (step 0 included),
             for live progress; it sees `finished` False until the end.
+        should_stop: asked before every compiled call (each at most about
+            `budget.CALL_SECONDS` of work): True stops the run with `TrainingStopped`.
 
     Returns:
         The `RunResult`. A non-finite loss stops training and sets `diverged_step`; never raises
@@ -283,6 +281,9 @@ def train(
     recorder = _Recorder(config, trainer, samples)
     shuffler = np.random.default_rng(config.seed)
     steps_per_epoch, batch = config.steps_per_epoch, config.batch_size
+    # Long intervals between checkpoints are cut into calls of bounded work (the same cut for the
+    # same config, so the numbers stay the same), so that a stop request is heard in time.
+    call_steps = max_steps_per_call(config)
     recorder.result.setup_seconds = time.perf_counter() - started
     train_started = time.perf_counter()
 
@@ -297,7 +298,9 @@ def train(
             if epoch != order_epoch:  # a new shuffle each epoch, from the seed
                 permutation = shuffler.permutation(config.train_samples)[: steps_per_epoch * batch]
                 order, order_epoch = tf.constant(permutation.astype(np.int32)), epoch
-            count = min(target, (epoch + 1) * steps_per_epoch) - step
+            count = min(target, (epoch + 1) * steps_per_epoch, step + call_steps) - step
+            if should_stop is not None and should_stop():
+                raise TrainingStopped(f"stopped at step {step:,} of {config.total_steps:,}")
             chunk_loss, chunk_correct, done, finite, chunk_stats = trainer.run_steps(
                 order,
                 tf.constant(step - epoch * steps_per_epoch),

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from explorer import data
+from explorer.budget import EARLY_STEPS, checkpoint_steps
 from explorer.presets import PRESETS
 from explorer.probes import init_activations
-from explorer.train import EARLY_STEPS, checkpoint_steps, train
+from explorer.train import train
 
 A1 = PRESETS["A1"].config
 
@@ -176,3 +177,20 @@ def test_b1_init_only_saturates_and_matches_variance_formula():
     )
     glorot = init_activations(PRESETS["B1"].config.replace(kernel_initializer="glorot_uniform"))
     assert glorot.saturated_share < 0.1
+
+
+def test_cut_calls_train_the_same_steps_and_hear_a_stop(fashion, monkeypatch):
+    from explorer import budget
+    from explorer.train import TrainingStopped
+
+    config = small(A1, samples=640, hidden_units=(16,))
+    whole = train(config, fashion)
+    monkeypatch.setattr(budget, "CALL_SECONDS", 1e-9)  # one step per compiled call
+    asked = []
+    cut = train(config, fashion, should_stop=lambda: asked.append(1) and False)
+    assert len(asked) == config.total_steps  # asked before every call, each one step
+    np.testing.assert_array_equal(cut.step_loss, whole.step_loss)
+    assert cut.final.val_accuracy == whole.final.val_accuracy
+
+    with pytest.raises(TrainingStopped, match="stopped at step 7 of 20"):
+        train(config, fashion, should_stop=lambda: len(asked.append(1) or asked) > 27)
