@@ -1,5 +1,9 @@
 """Tests for `explorer.data`: IDX files, places searched and error messages."""
 
+import io
+import re
+import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +51,44 @@ def write_idx_folder(folder, arrays, suffix=""):
 def write_npz(path, arrays):
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, **dict(zip(data.NPZ_KEYS, arrays, strict=True)))
+
+
+def flip_bytes(path, offset, count=8):
+    """Inverts `count` bytes of the file at `path`, from `offset` on."""
+    raw = bytearray(path.read_bytes())
+    for index in range(offset, offset + count):
+        raw[index] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+
+def npz_member_data(path, key):
+    """Returns the offset and size of the stored bytes of `key.npy` in a `.npz`."""
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(f"{key}.npy")
+    raw = path.read_bytes()
+    # A local file header is 30 bytes, then the file name and the extra field.
+    name_size, extra_size = struct.unpack(
+        "<HH", raw[info.header_offset + 26 : info.header_offset + 30]
+    )
+    return info.header_offset + 30 + name_size + extra_size, info.compress_size
+
+
+def write_npz_with_header(path, arrays, old, new):
+    """Writes a `.npz` whose `x_train` has `old` replaced by `new` in its `.npy` header.
+
+    The zip archive itself is valid (right sizes and CRC), so that only the
+    header is corrupt.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        for key, array in zip(data.NPZ_KEYS, arrays, strict=True):
+            buffer = io.BytesIO()
+            np.save(buffer, array)
+            member = buffer.getvalue()
+            if key == "x_train":
+                assert old in member[:128]
+                member = member.replace(old, new, 1)
+            archive.writestr(f"{key}.npy", member)
 
 
 def assert_dataset_equals(dataset, arrays):
@@ -170,19 +212,187 @@ def test_explorer_data_dir_wins_over_keras_cache(tmp_path, monkeypatch):
     assert dataset.source == str(tmp_path / "data" / "mnist")
 
 
-def test_corrupt_files_fall_through_to_next_place(tmp_path, monkeypatch):
-    folder = tmp_path / "data" / "mnist"
-    write_idx_folder(folder, make_arrays(seed=9))
-    (folder / "train-images-idx3-ubyte").write_bytes(b"garbage, not an IDX file")
-    (tmp_path / "data" / "mnist.npz").write_bytes(b"not a zip archive either")
-    cached_arrays = make_arrays(seed=10)
-    write_npz(tmp_path / "keras_home" / "datasets" / "mnist.npz", cached_arrays)
+def test_corrupt_keras_cache_falls_through_to_next_place(tmp_path):
+    cache = tmp_path / "keras_home" / "datasets" / "fashion-mnist"
+    write_idx_folder(cache, make_arrays(seed=9))
+    (cache / "train-images-idx3-ubyte").write_bytes(b"garbage, not an IDX file")
+    debian_arrays = make_arrays(seed=10)
+    write_idx_folder(tmp_path / "debian", debian_arrays, ".gz")
+
+    dataset = data.load_dataset("fashion_mnist")
+
+    assert_dataset_equals(dataset, debian_arrays)
+    assert dataset.source == str(tmp_path / "debian")
+    assert dataset.note == ""
+
+
+def write_gz_with_bad_block(folder, arrays):
+    write_idx_folder(folder, arrays, ".gz")
+    path = folder / "train-images-idx3-ubyte.gz"
+    flip_bytes(path, len(path.read_bytes()) // 2)
+    return folder, "train-images-idx3-ubyte.gz: corrupt gzip data"
+
+
+def write_truncated_gz(folder, arrays):
+    write_idx_folder(folder, arrays, ".gz")
+    path = folder / "t10k-labels-idx1-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:-12])
+    return folder, "t10k-labels-idx1-ubyte.gz: corrupt gzip data"
+
+
+def write_npz_with_corrupt_member(folder, arrays, save=np.savez):
+    path = folder.parent / f"{folder.name}.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save(path, **dict(zip(data.NPZ_KEYS, arrays, strict=True)))
+    offset, size = npz_member_data(path, "x_test")
+    flip_bytes(path, offset + size // 2)
+    return path, "corrupt .npz file: cannot read array x_test"
+
+
+def write_compressed_npz_with_corrupt_member(folder, arrays):
+    return write_npz_with_corrupt_member(folder, arrays, save=np.savez_compressed)
+
+
+def write_npz_with_unclosed_header(folder, arrays):
+    # `np.load` parses the header with `tokenize`: TokenError.
+    path = folder.parent / f"{folder.name}.npz"
+    write_npz_with_header(path, arrays, b"(100, 28, 28)", b"(100, 28, 28 ")
+    return path, "corrupt .npz file: cannot read array x_train .*TokenError"
+
+
+def write_npz_with_garbled_header(folder, arrays):
+    path = folder.parent / f"{folder.name}.npz"
+    write_npz_with_header(path, arrays, b"{'descr'", b"('descr'")
+    return path, "corrupt .npz file: cannot read array x_train .*Cannot parse header"
+
+
+def write_npz_with_no_test_images(folder, arrays):
+    path = folder.parent / f"{folder.name}.npz"
+    write_npz(path, (arrays[0], arrays[1], arrays[2][:0], arrays[3][:0]))
+    return path, "x_test holds 0 test images"
+
+
+def write_idx_with_no_train_images(folder, arrays):
+    write_idx_folder(folder, (arrays[0][:0], arrays[1][:0], arrays[2], arrays[3]), ".gz")
+    return folder, "train-images-idx3-ubyte.gz holds 0 train images"
+
+
+def write_npz_without_y_test(folder, arrays):
+    path = folder.parent / f"{folder.name}.npz"
+    write_npz(path, arrays)
+    with np.load(path) as archive:
+        kept = {key: archive[key] for key in data.NPZ_KEYS if key != "y_test"}
+    np.savez(path, **kept)
+    return path, "arrays y_test missing from the .npz file"
+
+
+def write_garbage_npz(folder, arrays):
+    path = folder.parent / f"{folder.name}.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a zip archive")
+    return path, "not a .npz file"
+
+
+# Each writes a broken dataset for `folder`: the folder of IDX files, or the
+# `.npz` file beside it. Each returns the place written and a regular
+# expression for the reason the error must give.
+BROKEN_IDX = [write_gz_with_bad_block, write_truncated_gz, write_idx_with_no_train_images]
+BROKEN_NPZ = [
+    write_npz_with_corrupt_member,
+    write_compressed_npz_with_corrupt_member,
+    write_npz_with_unclosed_header,
+    write_npz_with_garbled_header,
+    write_npz_with_no_test_images,
+    write_npz_without_y_test,
+    write_garbage_npz,
+]
+BROKEN_DATA = BROKEN_IDX + BROKEN_NPZ
+
+
+@pytest.mark.parametrize("write_broken", BROKEN_DATA)
+def test_broken_explorer_data_dir_is_reported_without_fallback(tmp_path, monkeypatch, write_broken):
+    place, reason = write_broken(tmp_path / "data" / "fashion_mnist", make_arrays(seed=14))
+    # Valid data everywhere else: none of it may be used instead.
+    write_idx_folder(tmp_path / "keras_home" / "datasets" / "fashion-mnist", make_arrays(seed=15))
+    write_idx_folder(tmp_path / "debian", make_arrays(seed=16), ".gz")
+    monkeypatch.setattr(data, "_download_with_keras", lambda name: make_arrays(seed=17))
     monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path / "data"))
 
-    dataset = data.load_dataset("mnist")
+    with pytest.raises(
+        data.DataDirError, match=f"\n- {re.escape(str(place))}: .*{reason}"
+    ) as caught:
+        data.load_dataset("fashion_mnist")
 
-    assert_dataset_equals(dataset, cached_arrays)
-    assert "keras_home" in dataset.source
+    assert isinstance(caught.value, data.DataError)
+    message = str(caught.value)
+    assert message.startswith(f"Could not load the 'fashion_mnist' dataset: {place} in")
+    assert f"- or remove {place} to let the next places be tried" in message
+    assert "keras_home" not in message and "debian" not in message
+
+
+@pytest.mark.parametrize("write_broken", BROKEN_DATA)
+def test_broken_keras_cache_is_reported(tmp_path, write_broken):
+    """Outside EXPLORER_DATA_DIR a broken place is skipped, and its reason listed."""
+    # The Keras cache holds MNIST as mnist.npz, Fashion-MNIST as IDX files.
+    name = "mnist" if write_broken in BROKEN_NPZ else "fashion_mnist"
+    folder = tmp_path / "keras_home" / "datasets" / name.replace("_", "-")
+    place, reason = write_broken(folder, make_arrays(seed=18))
+
+    with pytest.raises(data.DataNotFoundError, match=f"\n- {re.escape(str(place))}: .*{reason}"):
+        data.load_dataset(name)
+
+
+def test_idx_folder_wins_after_missing_npz_in_explorer_data_dir(tmp_path, monkeypatch):
+    arrays = make_arrays(seed=19)
+    write_idx_folder(tmp_path / "data" / "fashion-mnist", arrays)
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path / "data"))
+
+    dataset = data.load_dataset("fashion_mnist")
+
+    assert_dataset_equals(dataset, arrays)
+    assert dataset.note == ""
+
+
+@pytest.mark.parametrize("make_it", ["missing", "a file"])
+def test_explorer_data_dir_that_is_no_folder_is_reported(tmp_path, monkeypatch, make_it):
+    data_dir = tmp_path / "no_data_here"
+    if make_it == "a file":
+        data_dir.write_bytes(b"")
+    write_npz(tmp_path / "keras_home" / "datasets" / "mnist.npz", make_arrays(seed=20))
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(data_dir))
+
+    with pytest.raises(data.DataDirError) as caught:
+        data.load_dataset("mnist")
+
+    message = str(caught.value)
+    reason = "no such folder" if make_it == "missing" else "not a folder"
+    assert f"- EXPLORER_DATA_DIR={data_dir}: {reason}\n" in message
+    assert f"EXPLORER_DATA_DIR is set to {data_dir}, which is not an existing folder" in message
+    assert "- or unset EXPLORER_DATA_DIR" in message
+
+
+def test_empty_explorer_data_dir_falls_back_and_says_so(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "mnist.npz").write_bytes(b"another dataset's file, never read")
+    arrays = make_arrays(seed=21)
+    write_idx_folder(tmp_path / "keras_home" / "datasets" / "fashion-mnist", arrays)
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path / "data"))
+
+    dataset = data.load_dataset("fashion_mnist")
+
+    assert_dataset_equals(dataset, arrays)
+    assert dataset.source == str(tmp_path / "keras_home" / "datasets" / "fashion-mnist")
+    assert dataset.note == (
+        f"EXPLORER_DATA_DIR is set to {tmp_path / 'data'}, but that folder holds nothing "
+        "for 'fashion_mnist' (no fashion_mnist.npz, no fashion_mnist/ or fashion-mnist/), "
+        f"so the data came from {dataset.source}."
+    )
+
+
+def test_note_is_empty_without_explorer_data_dir(tmp_path):
+    write_npz(tmp_path / "keras_home" / "datasets" / "mnist.npz", make_arrays(seed=22))
+
+    assert data.load_dataset("mnist").note == ""
 
 
 @pytest.mark.parametrize(
@@ -197,11 +407,12 @@ def test_inconsistent_files_are_reported(tmp_path, monkeypatch, break_arrays, re
     write_idx_folder(tmp_path / "data" / "mnist", break_arrays(make_arrays(seed=11)))
     monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path / "data"))
 
-    with pytest.raises(data.DataNotFoundError, match=reason):
+    with pytest.raises(data.DataDirError, match=reason):
         data.load_dataset("mnist")
 
 
 def test_not_found_lists_every_place_and_where_to_put_files(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
     monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path / "data"))
 
     with pytest.raises(data.DataNotFoundError) as caught:
@@ -209,6 +420,7 @@ def test_not_found_lists_every_place_and_where_to_put_files(tmp_path, monkeypatc
 
     message = str(caught.value)
     assert isinstance(caught.value, FileNotFoundError)
+    assert isinstance(caught.value, data.DataError)
     assert "'fashion_mnist'" in message
     for place in [
         tmp_path / "data" / "fashion_mnist.npz",
@@ -240,8 +452,73 @@ def test_missing_idx_files_are_named(tmp_path, monkeypatch):
     data.write_idx(tmp_path / "data" / "mnist" / "train-images-idx3-ubyte", np.zeros(1, np.uint8))
     monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path / "data"))
 
-    with pytest.raises(data.DataNotFoundError, match="missing train-labels-idx1-ubyte"):
+    with pytest.raises(data.DataDirError, match="missing train-labels-idx1-ubyte"):
         data.load_dataset("mnist")
+
+
+def test_error_message_is_two_markdown_lists(tmp_path, monkeypatch):
+    def fail_download(name):
+        raise ConnectionError("no network:\n  a message over\n  three lines")
+
+    monkeypatch.setattr(data, "_download_with_keras", fail_download)
+
+    with pytest.raises(data.DataNotFoundError) as caught:
+        data.load_dataset("fashion_mnist")
+
+    # Headline, places tried, "To fix this", hints: blank lines between
+    # them, so that Markdown shows the two lists apart.
+    headline, tried, fix, hints = str(caught.value).split("\n\n")
+    assert headline == "Could not load the 'fashion_mnist' dataset. Places tried:"
+    assert fix == "To fix this, put the data where it will be found:"
+    tried, hints = tried.split("\n"), hints.split("\n")
+    assert len(tried) == 4 and len(hints) == 3
+    assert all(line.startswith("- ") for line in tried + hints)
+    assert tried[-1].endswith("ConnectionError: no network: a message over three lines")
+
+
+def test_failed_download_leaves_no_empty_folder(tmp_path, monkeypatch):
+    created = []
+
+    def fail_download(name):
+        # Like keras.utils.get_file: the folder first, then the download.
+        folder = data.keras_cache_dir() / "fashion-mnist"
+        folder.mkdir(parents=True)
+        created.append(folder)
+        raise ConnectionError("no network in tests")
+
+    monkeypatch.setattr(data, "_download_with_keras", fail_download)
+
+    with pytest.raises(data.DataNotFoundError):
+        data.load_dataset("fashion_mnist")
+
+    assert created == [tmp_path / "keras_home" / "datasets" / "fashion-mnist"]
+    assert not (tmp_path / "keras_home").exists()
+
+
+def test_failed_download_keeps_folders_that_existed(tmp_path):
+    folder = tmp_path / "keras_home" / "datasets" / "fashion-mnist"
+    folder.mkdir(parents=True)
+
+    with pytest.raises(data.DataNotFoundError, match=f"{folder}: missing"):
+        data.load_dataset("fashion_mnist")
+
+    assert folder.is_dir()
+
+
+def test_failed_download_keeps_folders_holding_files(tmp_path, monkeypatch):
+    folder = tmp_path / "keras_home" / "datasets" / "fashion-mnist"
+
+    def fail_download(name):
+        folder.mkdir(parents=True)
+        (folder / "train-images-idx3-ubyte.gz").write_bytes(b"partial download")
+        raise ConnectionError("no network in tests")
+
+    monkeypatch.setattr(data, "_download_with_keras", fail_download)
+
+    with pytest.raises(data.DataNotFoundError):
+        data.load_dataset("fashion_mnist")
+
+    assert (folder / "train-images-idx3-ubyte.gz").read_bytes() == b"partial download"
 
 
 def test_unknown_dataset_name():
