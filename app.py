@@ -10,22 +10,21 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's chatter out of the logs
 
-import queue
-import threading
-import time
 from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from explorer import charts, compare, diagnosis, probes, saturation, sweep, twin
+from explorer import charts, compare, diagnosis, links, probes, saturation, sweep, twin
 from explorer import config as cfg
 from explorer import train as training
-from explorer.data import DataNotFoundError, load_dataset
+from explorer.data import DataError
 from explorer.model import input_rescaling
 from explorer.presets import COMPARISON_SETS, PRESETS
+from explorer.ui import runs
+from explorer.ui.link import clean_link, show_link_problems
+from explorer.ui.text import problem_markdown
 
 TITLE = "Initialization & Scaling Explorer"
 INTRO = (
@@ -33,11 +32,10 @@ INTRO = (
     "initialization decide whether it learns. Pick a preset, press **Train**, change one knob, "
     "and compare the runs: curves, first-layer pre-activations, saturation and update sizes."
 )
-CUSTOM = "Custom"
+CUSTOM = links.CUSTOM
 QUICK_LOOK_SAMPLES = 10_000  # a hosted app on a small CPU share trains on this subset
 QUICK_LOOK_VALIDATION = 2_000
 MAX_CACHED_RUNS = 24  # each result is a few hundred kB; bounded so a host's memory stays flat
-LIVE_REDRAW_SECONDS = 0.7  # redraw the live curves at most this often
 DEFAULTS = cfg.RunConfig()
 NON_CONFIG_KEYS = ("preset", "quick")
 LAB_KEYS = (*twin.QUERY_KEYS, *sweep.QUERY_KEYS, *saturation.QUERY_KEYS)
@@ -72,27 +70,9 @@ SATURATION_INTRO = (
 # --- engine calls, cached ----------------------------------------------------------------------
 
 
-# The dataset is a shared read-only object: one copy per process, whatever the sessions.
-@st.cache_resource(show_spinner="Loading the dataset…")
-def dataset(name: str):
-    return load_dataset(name)
-
-
-# A finished configuration comes back instantly for any session; concurrent callers of the same
-# configuration wait for one training (Streamlit locks per cache key).
 @st.cache_data(max_entries=MAX_CACHED_RUNS, show_spinner=False)
-def trained(query: tuple[tuple[str, str], ...], _on_checkpoint=None) -> training.RunResult:
-    config = cfg.RunConfig.from_query(dict(query))
-    return training.train(config, dataset(config.dataset), _on_checkpoint)
-
-
-@st.cache_data(max_entries=MAX_CACHED_RUNS, show_spinner=False)
-def init_only(query: tuple[tuple[str, str], ...]) -> probes.InitActivations:
-    return probes.init_activations(cfg.RunConfig.from_query(dict(query)))
-
-
-def cache_key(config: cfg.RunConfig) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(config.to_query().items()))
+def init_only(config: cfg.RunConfig) -> probes.InitActivations:
+    return probes.init_activations(config)
 
 
 # --- sidebar ------------------------------------------------------------------------------------
@@ -176,6 +156,10 @@ def _choice(container, name: str, label: str, options, help_text: str | None = N
 def _number(container, name: str, label: str, help_text: str | None = None, **limits):
     default = getattr(DEFAULTS, name)
     is_int = isinstance(default, int)
+    # The widget's limits are the config's (one place), so a link's value that the checker
+    # kept is one the widget takes.
+    low, high = (cfg.INT_RANGES if is_int else cfg.FLOAT_RANGES)[name]
+    limits = {"min_value": low, "max_value": high, **limits}
     return container.number_input(
         label,
         value=default,
@@ -200,16 +184,12 @@ def controls_ui() -> tuple[dict, bool]:
             left,
             "train_samples",
             "Training images",
-            min_value=1,
-            max_value=cfg.MAX_TRAIN_SAMPLES,
             step=1000,
         )
         values["validation_samples"] = _number(
             right,
             "validation_samples",
             "Validation images",
-            min_value=1,
-            max_value=cfg.MAX_VALIDATION_SAMPLES,
             step=500,
         )
         values["validation_source"] = _choice(
@@ -225,8 +205,6 @@ def controls_ui() -> tuple[dict, bool]:
             "input_divisor",
             "Divide pixels by",
             "1 keeps raw 0–255 pixels; 255 maps to [0, 1].",
-            min_value=0.0,
-            max_value=1e6,
         )
 
         st.subheader("Model")
@@ -252,8 +230,6 @@ def controls_ui() -> tuple[dict, bool]:
             "init_param",
             "Stddev (normal) or limit (uniform)",
             "Used by random_normal, truncated_normal and random_uniform.",
-            min_value=0.0,
-            max_value=100.0,
         )
         values["init_scope"] = _choice(
             st,
@@ -263,9 +239,7 @@ def controls_ui() -> tuple[dict, bool]:
             "Other layers get Keras's default, GlorotUniform.",
         )
         left, right = st.columns(2)
-        values["weight_scale"] = _number(
-            left, "weight_scale", "Divide weights by", min_value=0.0, max_value=1e6
-        )
+        values["weight_scale"] = _number(left, "weight_scale", "Divide weights by")
         values["weight_scale_scope"] = _choice(
             right, "weight_scale_scope", "…in layers", cfg.WEIGHT_SCALE_SCOPES
         )
@@ -278,26 +252,20 @@ def controls_ui() -> tuple[dict, bool]:
         values["loss"] = _choice(left, "loss", "Loss", cfg.LOSSES)
         values["optimizer"] = _choice(right, "optimizer", "Optimizer", cfg.OPTIMIZERS)
         left, right = st.columns(2)
-        values["learning_rate"] = _number(
-            left, "learning_rate", "Learning rate", min_value=0.0, max_value=100.0
-        )
+        values["learning_rate"] = _number(left, "learning_rate", "Learning rate")
         values["first_layer_lr_multiplier"] = _number(
             right,
             "first_layer_lr_multiplier",
             "First-layer lr ×",
             "Multiplies the first kernel's learning rate; 1/65025 turns A2 into A3.",
-            min_value=0.0,
-            max_value=1e6,
         )
         left, right = st.columns(2)
-        values["batch_size"] = _number(
-            left, "batch_size", "Batch size", min_value=1, max_value=cfg.MAX_BATCH_SIZE
-        )
-        values["epochs"] = _number(right, "epochs", "Epochs", min_value=1, max_value=cfg.MAX_EPOCHS)
+        values["batch_size"] = _number(left, "batch_size", "Batch size")
+        values["epochs"] = _number(right, "epochs", "Epochs")
         left, right = st.columns(2)
-        values["seed"] = _number(left, "seed", "Random seed", min_value=0, max_value=cfg.MAX_SEED)
+        values["seed"] = _number(left, "seed", "Random seed")
         values["checkpoints_per_epoch"] = _number(
-            right, "checkpoints_per_epoch", "Checkpoints / epoch", min_value=10, max_value=100
+            right, "checkpoints_per_epoch", "Checkpoints / epoch"
         )
         pressed = st.form_submit_button(
             "Train", type="primary", width="stretch", on_click=sync_preset
@@ -306,8 +274,12 @@ def controls_ui() -> tuple[dict, bool]:
 
 
 def config_from_values(values: dict) -> tuple[cfg.RunConfig | None, list[str]]:
-    """The config the controls describe, or None and the problems in words."""
+    """The config the controls describe, or None and the problems as markdown."""
     params = {name: str(value) for name, value in values.items()}
+    # The widths are typed text: checked as a link's value is, so it is echoed as literal text.
+    _, typed = links.check_value("hidden_units", params["hidden_units"])
+    if typed is not None:
+        return None, [problem_markdown(typed, from_link=False)]
     config, problems = cfg.parse_query(params)
     return (None, problems) if problems else (config, [])
 
@@ -320,20 +292,6 @@ def quick_look(config: cfg.RunConfig, quick: bool) -> cfg.RunConfig:
         train_samples=min(config.train_samples, QUICK_LOOK_SAMPLES),
         validation_samples=min(config.validation_samples, QUICK_LOOK_VALIDATION),
     )
-
-
-# A link's bad values are dropped by Streamlit's binding; say which, once per session.
-def link_problems() -> list[str]:
-    if "link_problems" not in st.session_state:
-        params = {name: st.query_params[name] for name in st.query_params}
-        _, problems = cfg.parse_query({k: v for k, v in params.items() if k in cfg.FIELD_NAMES})
-        preset = params.get("preset")
-        if preset is not None and preset not in (CUSTOM, *PRESETS):
-            problems.append(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}")
-        for lab in (twin, sweep, saturation):
-            problems.extend(lab.query_problems(params))
-        st.session_state["link_problems"] = problems
-    return st.session_state["link_problems"]
 
 
 def share_link(config: cfg.RunConfig, preset: str, quick: bool) -> str:
@@ -353,88 +311,19 @@ def share_link(config: cfg.RunConfig, preset: str, quick: bool) -> str:
 # --- training -----------------------------------------------------------------------------------
 
 
-# Train (or fetch from the cache) with a progress bar and live curves; keep the run in the session.
-# The cached call runs in a worker thread that only queues partial results: Streamlit records
-# elements drawn inside a cached function for replay, so all drawing stays in this thread.
-def run_with_progress(config: cfg.RunConfig, title: str = "") -> training.RunResult | None:
-    try:
-        dataset(config.dataset)
-    except DataNotFoundError as error:
-        st.error(str(error))
+# Results kept in the session, by label, for the set-ups a lab stored; None if any is gone.
+def stored_results(configs: dict[str, cfg.RunConfig]) -> dict[str, training.RunResult] | None:
+    kept = runs.session_runs()
+    if not all(config in kept for config in configs.values()):
         return None
-    title = f"{title}: " if title else ""
-    progress = st.progress(0.0, text=f"{title}compiling the training loop…")
-    live = st.empty()
-    updates: queue.Queue[training.RunResult] = queue.Queue()
-    outcome: dict = {}
-
-    def work() -> None:
-        try:
-            outcome["result"] = trained(cache_key(config), updates.put)
-        except Exception as error:  # shown below, in the script's thread
-            outcome["error"] = error
-
-    worker = threading.Thread(target=work, daemon=True)
-    add_script_run_ctx(worker, get_script_run_ctx())
-    worker.start()
-    last_draw = 0.0
-    while worker.is_alive() or not updates.empty():
-        try:
-            partial = updates.get(timeout=0.1)
-        except queue.Empty:
-            continue
-        while not updates.empty():  # only the newest state is worth drawing
-            partial = updates.get()
-        step = int(partial.history["step"].iloc[-1])
-        planned = max(partial.planned_steps, 1)
-        progress.progress(
-            min(step / planned, 1.0), text=f"{title}training, step {step:,} of {planned:,}"
-        )
-        if time.monotonic() - last_draw >= LIVE_REDRAW_SECONDS:
-            last_draw = time.monotonic()
-            live.altair_chart(charts.curves_chart(compare.curves_table({"live": partial})))
-    worker.join()
-    progress.empty()
-    live.empty()
-    if "error" in outcome:
-        st.error(f"Training failed: {outcome['error']}")
-        return None
-    result = outcome["result"]
-    st.session_state.setdefault("runs", {})[cache_key(config)] = result
-    return result
-
-
-# Train several configurations one after the other, with an overall bar above each run's own;
-# returns the results by label, or None when one failed (its error is shown).
-def train_all(
-    configs: dict[str, cfg.RunConfig], noun: str = "run"
-) -> dict[str, training.RunResult] | None:
-    overall = st.progress(0.0)
-    results = {}
-    for index, (label, config) in enumerate(configs.items()):
-        overall.progress(index / len(configs), text=f"{noun} {index + 1} of {len(configs)}")
-        result = run_with_progress(config, label)
-        if result is None:
-            overall.empty()
-            return None
-        results[label] = result
-    overall.empty()
-    return results
-
-
-# Results kept in the session, by label, for the cache keys a lab stored; None if any is gone.
-def stored_results(keys: dict[str, tuple]) -> dict[str, training.RunResult] | None:
-    runs = st.session_state.get("runs", {})
-    if not all(key in runs for key in keys.values()):
-        return None
-    return {label: runs[key] for label, key in keys.items()}
+    return {label: kept[config] for label, config in configs.items()}
 
 
 def session_runs() -> dict[str, training.RunResult]:
     """Every finished run of the session, by label naming what differs between them."""
-    runs = list(st.session_state.get("runs", {}).values())
-    labels = compare.run_labels([run.config for run in runs])
-    return dict(zip(labels, runs, strict=True))
+    kept = list(runs.session_runs().values())
+    labels = compare.run_labels([run.config for run in kept])
+    return dict(zip(labels, kept, strict=True))
 
 
 # --- views ----------------------------------------------------------------------------------------
@@ -499,7 +388,7 @@ def saturation_view(results: dict[str, training.RunResult], init_config: cfg.Run
 
 # The B1 picture for the current controls: one layer at init on uniform random inputs.
 def init_view(config: cfg.RunConfig) -> None:
-    picture = init_only(cache_key(config))
+    picture = init_only(config)
     if np.isnan(picture.saturated_share):
         saturation = f"{config.activation} does not saturate"
     else:
@@ -528,11 +417,13 @@ def gradients_view(results: dict[str, training.RunResult]) -> None:
 
 def data_view(config: cfg.RunConfig) -> None:
     try:
-        data = dataset(config.dataset)
-    except DataNotFoundError as error:
+        data = runs.dataset(config.dataset)
+    except DataError as error:
         st.error(str(error))
         return
     st.caption(f"{config.dataset} from {data.source}")
+    if data.note:
+        st.caption(data.note)
     st.image(
         [image for image in data.train_images[:16]],
         width=56,
@@ -586,11 +477,10 @@ def twin_view(base: cfg.RunConfig | None) -> None:
             f"{optimizer} usually wants a learning rate near 0.001; the sidebar's is "
             f"{base.learning_rate:g}."
         )
-    if pressed:
-        results = train_all(configs, "twin")
-        if results is not None:
-            keys = {label: cache_key(config) for label, config in configs.items()}
-            st.session_state["twin_lab"] = {"factor": factor, "optimizer": optimizer, "keys": keys}
+    if pressed and runs.start("twin", configs, "the twin lab"):
+        st.session_state["twin_next"] = {"factor": factor, "optimizer": optimizer, "keys": configs}
+    if runs.run_pending("twin", "twin") is not None:
+        st.session_state["twin_lab"] = st.session_state["twin_next"]
     lab = st.session_state.get("twin_lab")
     results = stored_results(lab["keys"]) if lab else None
     if not results:
@@ -701,19 +591,16 @@ def sweep_view(base: cfg.RunConfig | None) -> None:
         f"{len(values)} runs of {base.total_steps:,} steps, {spec.field} = "
         + ", ".join(f"{value:g}" for value in values)
     )
-    if pressed:
-        labels = {
-            f"{knob} = {value:g}": config for value, config in zip(values, configs, strict=True)
+    labels = {f"{knob} = {value:g}": config for value, config in zip(values, configs, strict=True)}
+    if pressed and runs.start("sweep", labels, "this sweep"):
+        st.session_state["sweep_next"] = {
+            "knob": knob,
+            "values": values,
+            "log": scale == "log",
+            "keys": labels,
         }
-        results = train_all(labels, "value")
-        if results is not None:
-            keys = {label: cache_key(config) for label, config in labels.items()}
-            st.session_state["sweep_lab"] = {
-                "knob": knob,
-                "values": values,
-                "log": scale == "log",
-                "keys": keys,
-            }
+    if runs.run_pending("sweep", "value") is not None:
+        st.session_state["sweep_lab"] = st.session_state["sweep_next"]
     lab = st.session_state.get("sweep_lab")
     results = stored_results(lab["keys"]) if lab else None
     if not results:
@@ -745,8 +632,8 @@ def saturation_controls_ui() -> tuple[str, str, float, str]:
     stddev = right.number_input(
         "Stddev (or limit)",
         value=1.0,
-        min_value=0.0,
-        max_value=saturation.MAX_STDDEV,
+        min_value=cfg.FLOAT_RANGES["init_param"][0],
+        max_value=cfg.FLOAT_RANGES["init_param"][1],
         format="%g",
         key="sat_stddev",
         bind="query-params",
@@ -763,9 +650,8 @@ def saturation_controls_ui() -> tuple[str, str, float, str]:
 
 
 @st.cache_data(max_entries=MAX_CACHED_RUNS, show_spinner=False)
-def lab_picture(query: tuple[tuple[str, str], ...], input_kind: str) -> probes.InitActivations:
-    config = cfg.RunConfig.from_query(dict(query))
-    images = None if input_kind == "uniform" else dataset(config.dataset).train_images
+def lab_picture(config: cfg.RunConfig, input_kind: str) -> probes.InitActivations:
+    images = None if input_kind == "uniform" else runs.dataset(config.dataset).train_images
     return saturation.saturation_lab(config, input_kind, images)
 
 
@@ -775,8 +661,8 @@ def saturation_lab_view(base: cfg.RunConfig) -> None:
     initializer, activation, stddev, input_kind = saturation_controls_ui()
     try:
         config = saturation.lab_config(base, initializer, activation, stddev, input_kind)
-        picture = lab_picture(cache_key(config), input_kind)
-    except (ValueError, DataNotFoundError) as error:
+        picture = lab_picture(config, input_kind)
+    except (ValueError, DataError) as error:
         st.error(str(error))
         return
     words, share = saturation.saturation_words(activation, picture)
@@ -810,11 +696,12 @@ def saturation_lab_view(base: cfg.RunConfig) -> None:
 
 
 def main() -> None:
+    runs.keep_alive()  # first: a rerun must not let the session's training go
     st.set_page_config(page_title=TITLE, page_icon="📈", layout="wide")
+    clean_link()  # before any widget reads the link
     st.title(TITLE)
     st.markdown(INTRO)
-    for problem in link_problems():
-        st.warning(f"This link asks for something that cannot be used: {problem}.")
+    show_link_problems()
 
     preset_from_link()
     preset, quick = preset_ui()
@@ -827,27 +714,34 @@ def main() -> None:
 
     pending = st.session_state.pop("pending_set", None)
     if pending:
-        labels = []
-        for key in pending:
-            set_config = quick_look(PRESETS[key].config, quick)
-            if run_with_progress(set_config, PRESETS[key].title) is not None:
-                labels.append(cache_key(set_config))
-        st.session_state["selected_keys"] = labels
+        configs = {PRESETS[key].title: quick_look(PRESETS[key].config, quick) for key in pending}
+        runs.start("main", configs, "this comparison set")
     elif pressed and config is not None:
         if compare.preset_key(config) == "B1":
             st.session_state["selected_keys"] = []
-        elif run_with_progress(config) is not None:
-            st.session_state["selected_keys"] = [cache_key(config)]
+        else:
+            runs.start("main", {"": config})
+    trained = runs.run_pending("main")
+    if trained is not None:
+        st.session_state["selected_keys"] = [result.config for result in trained.values()]
+    dropped = st.session_state.get("dropped_runs", 0)
+    if dropped:
+        st.caption(
+            f"This session keeps its last {runs.MAX_SESSION_RUNS} runs; {dropped} older "
+            f"run{'s were' if dropped > 1 else ' was'} let go."
+        )
 
-    runs = session_runs()
-    by_key = {cache_key(result.config): label for label, result in runs.items()}
-    default = [by_key[key] for key in st.session_state.get("selected_keys", []) if key in by_key]
+    kept = session_runs()
+    by_config = {result.config: label for label, result in kept.items()}
+    default = [
+        by_config[key] for key in st.session_state.get("selected_keys", []) if key in by_config
+    ]
     selected_labels = st.multiselect(
         "Runs to show (every finished run of this session; pick two or more to compare)",
-        list(runs),
-        default=default or list(runs)[-1:],
+        list(kept),
+        default=default or list(kept)[-1:],
     )
-    selected = {label: runs[label] for label in selected_labels}
+    selected = {label: kept[label] for label in selected_labels}
     if controls is not None:
         with st.expander("Share this set-up"):  # quick look travels as quick=true
             st.code(share_link(controls, preset, quick), language=None, wrap_lines=True)

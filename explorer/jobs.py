@@ -116,6 +116,14 @@ class JobManager:
                 job.waiters[session] = self.clock()
             self._schedule()  # also drops queued jobs whose waiters left
 
+    def touch_session(self, session: str) -> Job | None:
+        """`session` still waits, for whichever job it waits on; returns that job."""
+        with self._lock:
+            job = self._by_session.get(session)
+            if job is not None:
+                job.waiters[session] = self.clock()
+            return job
+
     def leave(self, session: str) -> None:
         """`session` no longer waits: its job stops if nobody else waits for it."""
         with self._lock:

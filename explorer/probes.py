@@ -102,7 +102,9 @@ def init_activations(
     layer (the source's np.random.random((1, 784))), bypassing input scaling; otherwise
     `inputs` are uint8 images (N, 784) scaled as the config says.
     """
-    model = build_model(config)
+    if inputs is None:  # the scaling layer is bypassed: standardize needs no images to measure
+        config = config.replace(input_scaling="divide")
+    model = build_model(config, inputs)
     first = dense_layers(model)[0]
     if inputs is None:
         rng = np.random.default_rng(config.seed)

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from explorer import data
 from explorer import train as training
 from explorer.presets import PRESETS
+from explorer.ui import runs
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SMALL = {"train_samples": "1200", "validation_samples": "300", "epochs": "1"}
@@ -20,8 +21,10 @@ SMALL = {"train_samples": "1200", "validation_samples": "300", "epochs": "1"}
 @pytest.fixture(autouse=True)
 def fresh_caches():
     st.cache_data.clear()
+    runs.manager().clear_results()
     yield
     st.cache_data.clear()
+    runs.manager().clear_results()
 
 
 @pytest.fixture
@@ -30,9 +33,9 @@ def train_calls(monkeypatch):
     calls = []
     real_train = training.train
 
-    def counting_train(config, dataset, on_checkpoint=None):
+    def counting_train(config, dataset, on_checkpoint=None, should_stop=None):
         calls.append(config)
-        return real_train(config, dataset, on_checkpoint)
+        return real_train(config, dataset, on_checkpoint, should_stop)
 
     monkeypatch.setattr(training, "train", counting_train)
     return calls
@@ -103,10 +106,12 @@ def test_bad_link_shows_messages_and_the_app_still_works(fashion, train_calls):
     app = open_app(epochs="lots", learning_rate="-1", activation="swish", preset="Z9")
     assert not app.exception
     warnings = " ".join(warning.value for warning in app.warning)
-    assert "epochs must be a whole number from 1 to 50; got 'lots'" in warnings
-    assert "learning_rate" in warnings and "-1" in warnings
-    assert "activation must be one of" in warnings and "swish" in warnings
-    assert "preset must be one of" in warnings
+    assert "`epochs` was not used: it must be a whole number from 1 to 50; got ` 'lots' `" in (
+        warnings
+    )
+    assert "`learning_rate`" in warnings and "` '-1' `" in warnings
+    assert "`activation` was not used: it must be one of" in warnings and "swish" in warnings
+    assert "`preset` was not used: it must be one of" in warnings
     assert app.number_input(key="epochs").value == 2  # the default is kept
     app.number_input(key="train_samples").set_value(1200)
     app.number_input(key="validation_samples").set_value(300)
@@ -120,7 +125,11 @@ def test_out_of_range_control_gives_message_not_exception(fashion, train_calls):
     app.text_input(key="hidden_units").set_value("300,2000")
     app = press_train(app)
     assert not app.exception
-    assert any("hidden_units must be 1 to 4 layer widths" in error.value for error in app.error)
+    assert any(
+        "`hidden_units` must be 1 to 4 comma-separated layer widths, each a "
+        "whole number from 1 to 1024" in error.value and "` '300,2000' `" in error.value
+        for error in app.error
+    )
     assert not train_calls
 
 

@@ -169,5 +169,5 @@ def test_max_trainings_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("EXPLORER_MAX_TRAININGS", "3")
     assert jobs.default_max_running() == 3
     monkeypatch.setenv("EXPLORER_MAX_TRAININGS", "many")
-    with pytest.raises(ValueError, match="EXPLORER_MAX_TRAININGS.*'many'"):
+    with pytest.raises(ValueError, match=r"EXPLORER_MAX_TRAININGS.*'many'"):
         jobs.default_max_running()

@@ -1,0 +1,191 @@
+"""Trainings as the page sees them: started by an action, waited on with progress, kept bounded.
+
+An action (Train, a comparison set, the twin lab, a sweep) becomes the session's *batch*: its
+set-ups by label, kept in the session until every one has a result. Each script run waits on
+the batch where the action's view draws it, so a rerun (another click) picks the wait up again
+and only a Cancel, Stop or closed tab lets the training go: the process-wide
+`explorer.jobs.JobManager` stops a training within about two seconds once no session waits.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+# Raised in the script thread by Streamlit's Stop (and when the session ends); a rerun raises
+# RerunException instead and must leave the training going. Streamlit exports no public name.
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+from explorer import budget, charts, compare, jobs
+from explorer import train as training
+from explorer.config import RunConfig
+from explorer.data import DataError, Dataset, load_dataset
+
+MAX_SESSION_RUNS = 24  # finished runs a session keeps to compare; the oldest go first
+LIVE_REDRAW_SECONDS = 0.7  # redraw the live curves at most this often
+POLL_SECONDS = 0.15  # how often a waiting script looks at its training (and says it still waits)
+
+
+# The dataset is a shared read-only object: one copy per process, whatever the sessions.
+@st.cache_resource(show_spinner="Loading the dataset…")
+def dataset(name: str) -> Dataset:
+    return load_dataset(name)
+
+
+# One scheduler for the whole server: every session's trainings, queue and finished results.
+@st.cache_resource
+def manager() -> jobs.JobManager:
+    return jobs.JobManager()
+
+
+def session_id() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no-session"
+
+
+def keep_alive() -> None:
+    """First thing in every script run: the session's training goes on while the page reruns."""
+    manager().touch_session(session_id())
+
+
+# --- the session's finished runs -------------------------------------------------------------
+
+
+def session_runs() -> collections.OrderedDict[RunConfig, training.RunResult]:
+    return st.session_state.setdefault("runs", collections.OrderedDict())
+
+
+def remember(result: training.RunResult) -> None:
+    """Keep a finished run for comparison; past MAX_SESSION_RUNS the oldest is dropped."""
+    runs = session_runs()
+    runs[result.config] = result
+    runs.move_to_end(result.config)
+    while len(runs) > MAX_SESSION_RUNS:
+        runs.popitem(last=False)
+        st.session_state["dropped_runs"] = st.session_state.get("dropped_runs", 0) + 1
+
+
+def finished(config: RunConfig) -> training.RunResult | None:
+    """A result this session or any other already has (no training)."""
+    return session_runs().get(config) or manager().result(config)
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+
+def start(name: str, configs: dict[str, RunConfig], what: str = "this run") -> bool:
+    """Make `configs` the session's batch for view `name`, unless the budget refuses it (the
+    message is shown). A new action replaces the session's old one."""
+    to_train = [config for config in configs.values() if finished(config) is None]
+    refusal = budget.over_budget(to_train, what)
+    if refusal:
+        st.error(refusal)
+        return False
+    st.session_state["batch"] = {"name": name, "configs": dict(configs)}
+    st.session_state.pop("stopped", None)
+    return True
+
+
+def pending(name: str) -> dict[str, RunConfig] | None:
+    batch = st.session_state.get("batch")
+    return batch["configs"] if batch and batch["name"] == name else None
+
+
+def cancel() -> None:
+    """The Cancel button's callback: stop waiting (the training stops unless shared)."""
+    st.session_state.pop("batch", None)
+    st.session_state["stopped"] = (
+        "Cancelled: the training stopped (unless another tab waits for it)."
+    )
+    manager().leave(session_id())
+
+
+def run_pending(name: str, noun: str = "run") -> dict[str, training.RunResult] | None:
+    """Train the session's batch for view `name` with progress; its results by label once all
+    are done, else None (nothing pending, cancelled or failed: the reason is shown)."""
+    configs = pending(name)
+    if configs is None:
+        note = st.session_state.get("stopped")
+        if note:
+            st.info(note)
+        return None
+    overall = st.progress(0.0) if len(configs) > 1 else None
+    if any(finished(config) is None for config in configs.values()):
+        st.button("Cancel training", key="cancel_training", on_click=cancel, icon=":material/stop:")
+    results = {}
+    try:
+        for index, (label, config) in enumerate(configs.items()):
+            if overall is not None:
+                overall.progress(index / len(configs), text=f"{noun} {index + 1} of {len(configs)}")
+            result = _train_one(config, label if len(configs) > 1 else "")
+            if result is None:
+                st.session_state.pop("batch", None)
+                return None
+            results[label] = result
+    except StopException:  # Stop pressed or the tab closed: let the training go
+        st.session_state.pop("batch", None)
+        manager().leave(session_id())
+        raise
+    if overall is not None:
+        overall.empty()
+    st.session_state.pop("batch", None)
+    for result in results.values():
+        remember(result)
+    return results
+
+
+def _train_one(config: RunConfig, title: str) -> training.RunResult | None:
+    done = finished(config)
+    if done is not None:
+        return done
+    try:
+        data = dataset(config.dataset)
+    except DataError as error:
+        st.error(str(error))
+        return None
+
+    def work(on_progress, should_stop):
+        return training.train(config, data, on_progress, should_stop)
+
+    job = manager().submit(config, session_id(), work)
+    return _wait(job, f"{title}: " if title else "")
+
+
+def _wait(job: jobs.Job, title: str) -> training.RunResult | None:
+    session, scheduler = session_id(), manager()
+    progress = st.progress(0.0, text=f"{title}starting…")
+    live = st.empty()
+    last_draw = 0.0
+    while job.active:
+        scheduler.touch(job, session)
+        snapshot = job.latest
+        if job.state == jobs.QUEUED:
+            progress.progress(
+                0.0,
+                text=f"{title}waiting for a free trainer: place {job.position} in the queue "
+                f"({scheduler.max_running} training at once on this server)",
+            )
+        elif snapshot is None:
+            progress.progress(0.0, text=f"{title}compiling the training loop…")
+        else:
+            step = int(snapshot.history["step"].iloc[-1])
+            planned = max(snapshot.planned_steps, 1)
+            progress.progress(
+                min(step / planned, 1.0), text=f"{title}training, step {step:,} of {planned:,}"
+            )
+            if time.monotonic() - last_draw >= LIVE_REDRAW_SECONDS:
+                last_draw = time.monotonic()
+                live.altair_chart(charts.curves_chart(compare.curves_table({"live": snapshot})))
+        time.sleep(POLL_SECONDS)
+    progress.empty()
+    live.empty()
+    if job.state == jobs.DONE:
+        return job.result
+    if job.state == jobs.FAILED:
+        st.error(f"Training failed: {type(job.error).__name__}: {job.error}")
+    else:
+        st.info("The training stopped: nobody was waiting for it. Press Train to start it again.")
+    return None
