@@ -19,7 +19,6 @@ import streamlit as st
 from explorer import charts, compare, diagnosis, links, probes, saturation, sweep, twin
 from explorer import config as cfg
 from explorer import train as training
-from explorer.data import DataError
 from explorer.model import input_rescaling
 from explorer.presets import COMPARISON_SETS, PRESETS
 from explorer.ui import runs
@@ -416,10 +415,8 @@ def gradients_view(results: dict[str, training.RunResult]) -> None:
 
 
 def data_view(config: cfg.RunConfig) -> None:
-    try:
-        data = runs.dataset(config.dataset)
-    except DataError as error:
-        st.error(str(error))
+    data = runs.load(config.dataset)
+    if data is None:
         return
     st.caption(f"{config.dataset} from {data.source}")
     if data.note:
@@ -649,20 +646,28 @@ def saturation_controls_ui() -> tuple[str, str, float, str]:
     return initializer, activation, stddev, input_kind
 
 
+# `_images` (None for uniform inputs) is not hashed: the dataset follows from the config.
 @st.cache_data(max_entries=MAX_CACHED_RUNS, show_spinner=False)
-def lab_picture(config: cfg.RunConfig, input_kind: str) -> probes.InitActivations:
-    images = None if input_kind == "uniform" else runs.dataset(config.dataset).train_images
-    return saturation.saturation_lab(config, input_kind, images)
+def lab_picture(
+    config: cfg.RunConfig, input_kind: str, _images: np.ndarray | None
+) -> probes.InitActivations:
+    return saturation.saturation_lab(config, input_kind, _images)
 
 
 # Puzzle B for any initializer, activation and input: the histogram, and std(z) against theory.
 def saturation_lab_view(base: cfg.RunConfig) -> None:
     st.markdown(SATURATION_INTRO)
     initializer, activation, stddev, input_kind = saturation_controls_ui()
+    images = None
+    if input_kind != "uniform":
+        data = runs.load(base.dataset)
+        if data is None:
+            return
+        images = data.train_images
     try:
         config = saturation.lab_config(base, initializer, activation, stddev, input_kind)
-        picture = lab_picture(config, input_kind)
-    except (ValueError, DataError) as error:
+        picture = lab_picture(config, input_kind, images)
+    except ValueError as error:
         st.error(str(error))
         return
     words, share = saturation.saturation_words(activation, picture)
@@ -697,6 +702,7 @@ def saturation_lab_view(base: cfg.RunConfig) -> None:
 
 def main() -> None:
     runs.keep_alive()  # first: a rerun must not let the session's training go
+    runs.next_script_run()
     st.set_page_config(page_title=TITLE, page_icon="📈", layout="wide")
     clean_link()  # before any widget reads the link
     st.title(TITLE)

@@ -5,8 +5,11 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
 
 import pytest
+import streamlit as st
 
+from explorer import train as training
 from explorer.data import DEBIAN_FASHION_MNIST_DIR, load_dataset
+from explorer.ui import runs
 
 
 @pytest.fixture(scope="session")
@@ -15,6 +18,30 @@ def fashion():
     if not DEBIAN_FASHION_MNIST_DIR.exists():
         pytest.skip("needs Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)")
     return load_dataset("fashion_mnist")
+
+
+@pytest.fixture
+def fresh_caches():
+    """No finished run left from another test: caches and the job manager's results."""
+    st.cache_data.clear()
+    runs.manager().clear_results()
+    yield
+    st.cache_data.clear()
+    runs.manager().clear_results()
+
+
+@pytest.fixture
+def train_calls(monkeypatch):
+    """Counts real trainings: the app calls explorer.train.train through the module."""
+    calls = []
+    real_train = training.train
+
+    def counting_train(config, dataset, on_checkpoint=None, should_stop=None):
+        calls.append(config)
+        return real_train(config, dataset, on_checkpoint, should_stop)
+
+    monkeypatch.setattr(training, "train", counting_train)
+    return calls
 
 
 # CI installs every package the tests need, so there a skipped test means a missing install

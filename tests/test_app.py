@@ -10,35 +10,13 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from explorer import data
-from explorer import train as training
 from explorer.presets import PRESETS
-from explorer.ui import runs
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SMALL = {"train_samples": "1200", "validation_samples": "300", "epochs": "1"}
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    runs.manager().clear_results()
-    yield
-    st.cache_data.clear()
-    runs.manager().clear_results()
-
-
-@pytest.fixture
-def train_calls(monkeypatch):
-    """Counts real trainings: the app calls explorer.train.train through the module."""
-    calls = []
-    real_train = training.train
-
-    def counting_train(config, dataset, on_checkpoint=None, should_stop=None):
-        calls.append(config)
-        return real_train(config, dataset, on_checkpoint, should_stop)
-
-    monkeypatch.setattr(training, "train", counting_train)
-    return calls
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def open_app(**params) -> AppTest:
@@ -127,7 +105,9 @@ def test_out_of_range_control_gives_message_not_exception(fashion, train_calls):
     assert not app.exception
     assert any(
         "`hidden_units` must be 1 to 4 comma-separated layer widths, each a "
-        "whole number from 1 to 1024" in error.value and "` '300,2000' `" in error.value
+        "whole number from 1 to 1024"
+        in error.value
+        and "` '300,2000' `" in error.value
         for error in app.error
     )
     assert not train_calls

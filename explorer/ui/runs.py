@@ -35,6 +35,29 @@ def dataset(name: str) -> Dataset:
     return load_dataset(name)
 
 
+def load(name: str) -> Dataset | None:
+    """The dataset, or None after showing why not: once per script run, whichever view asks."""
+    try:
+        return dataset(name)
+    except DataError as error:
+        shown = st.session_state.setdefault("data_errors_shown", {})
+        run = _script_run()
+        if shown.get(name) != run:
+            shown[name] = run
+            st.error(str(error))
+        return None
+
+
+def _script_run() -> int:
+    """A number that changes with every script run of this session."""
+    return st.session_state.get("script_run", 0)
+
+
+def next_script_run() -> None:
+    """Called once at the top of each script run (see `load`)."""
+    st.session_state["script_run"] = _script_run() + 1
+
+
 # One scheduler for the whole server: every session's trainings, queue and finished results.
 @st.cache_resource
 def manager() -> jobs.JobManager:
@@ -141,10 +164,8 @@ def _train_one(config: RunConfig, title: str) -> training.RunResult | None:
     done = finished(config)
     if done is not None:
         return done
-    try:
-        data = dataset(config.dataset)
-    except DataError as error:
-        st.error(str(error))
+    data = load(config.dataset)
+    if data is None:
         return None
 
     def work(on_progress, should_stop):
