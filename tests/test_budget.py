@@ -69,8 +69,9 @@ def test_the_budget_comes_from_the_environment(monkeypatch):
 
 
 def test_long_intervals_are_cut_into_bounded_calls():
-    assert budget.max_steps_per_call(HOURS_LONG) * budget.step_flops(HOURS_LONG) / (
-        budget.RATE_FLOPS
-    ) <= budget.CALL_SECONDS
+    assert (
+        budget.max_steps_per_call(HOURS_LONG) * budget.step_flops(HOURS_LONG) / (budget.RATE_FLOPS)
+        <= budget.CALL_SECONDS
+    )
     # A1's intervals (171 steps at full size) are never cut: its numbers stay as they were.
     assert budget.max_steps_per_call(PRESETS["A1"].config) > 171
