@@ -20,9 +20,8 @@ import itertools
 import os
 from collections.abc import Iterable
 
-from explorer.config import RunConfig
+from explorer.config import IMAGE_PIXELS, NUM_CLASSES, RunConfig
 
-IMAGE_PIXELS, NUM_CLASSES = 784, 10
 # The schedule of a run, which explorer.train follows and the estimate counts:
 EARLY_STEPS = (1, 2, 5, 10, 20, 50, 100)  # probed so that the first hundred steps show
 VALIDATION_SUBSET = 1_000  # images evaluated at checkpoints between epoch ends

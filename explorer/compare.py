@@ -11,19 +11,8 @@ import numpy as np
 import pandas as pd
 
 from explorer.config import RunConfig
-from explorer.presets import PRESETS
+from explorer.presets import PRESETS, preset_key
 from explorer.train import RunResult
-
-SAMPLE_FIELDS = ("train_samples", "validation_samples")  # changed by the quick-look switch
-
-
-def preset_key(config: RunConfig) -> str | None:
-    """The preset this config is, ignoring sample sizes (a quick look is still A1)."""
-    for key, preset in PRESETS.items():
-        differing = preset.config.differences(config)
-        if not set(differing) - set(SAMPLE_FIELDS):
-            return key
-    return None
 
 
 def run_labels(configs: Sequence[RunConfig]) -> list[str]:

@@ -39,6 +39,11 @@ BIAS_INITIALIZERS = ("zeros", "ones", "random_normal")
 LOSSES = ("cross_entropy", "mse")
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
 
+IMAGE_SHAPE = (28, 28)  # MNIST and Fashion-MNIST
+IMAGE_PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]  # the first layer's fan-in
+NUM_CLASSES = 10
+FIRST_LAYER = "hidden_1"  # the first hidden Dense layer's name (explorer.model names them)
+
 MAX_TRAIN_SAMPLES = 60_000
 MAX_VALIDATION_SAMPLES = 10_000
 MAX_HIDDEN_LAYERS = 4

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from explorer.config import IMAGE_SHAPE, NUM_CLASSES
+
 DATASETS = ("mnist", "fashion_mnist")
 
 # Base names of the four files of the original IDX distribution; each may
@@ -37,8 +39,6 @@ NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 # Where `apt-get install dataset-fashion-mnist` puts the four `.gz` IDX files.
 DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
-IMAGE_SHAPE = (28, 28)
-NUM_CLASSES = 10
 
 # Errors that mean "this file does not hold usable data", as opposed to bugs.
 # Corrupt compressed data raises more than these: zlib, gzip and zipfile have

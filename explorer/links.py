@@ -15,18 +15,17 @@ literal text (a link's text never renders as markup).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 
 from explorer import config as cfg
-from explorer import saturation, sweep, twin
 from explorer.presets import PRESETS
+from explorer.setups import LAB_SETUPS, Rule, choices
 
 CUSTOM = "Custom"  # the preset picker's choice for a set-up that is no preset
 MAX_TEXT = 200  # longer values are refused: no control of this app needs more
 SHOWN_TEXT = 40  # received text is cut to this many characters when echoed
 TRUE_WORDS = ("true", "1", "yes", "on")
 FALSE_WORDS = ("false", "0", "no", "off")
-SWEEP_BOUND = 1e6  # sweep ends: the largest limit of any knob
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,72 +49,43 @@ def shorten(text: str, limit: int = SHOWN_TEXT) -> str:
     return f"{text[:limit]}… ({len(text):,} characters)"
 
 
-@dataclasses.dataclass(frozen=True)
-class _Rule:
-    allowed: str
-    canonical: Callable[[str], str]  # raises ValueError for text that breaks the rule
+def _config_field(name: str) -> Rule:
+    """A RunConfig field's rule: config.py's own reading and checks, in one spelling."""
+
+    def read(text: str):
+        return cfg.parse_field(name, text.strip().casefold() if name in cfg.CHOICES else text)
+
+    return Rule(cfg.allowed(name), read, lambda value: True)
 
 
-def _choice(options: Iterable[str]) -> _Rule:
-    by_folded = {option.casefold(): option for option in options}
-
-    def canonical(text: str) -> str:
-        return by_folded[text.strip().casefold()]  # KeyError is turned into a problem
-
-    return _Rule(f"one of {', '.join(by_folded.values())}", canonical)
-
-
-def _config_field(name: str) -> _Rule:
-    def canonical(text: str) -> str:
-        if name in cfg.CHOICES:
-            text = text.strip().casefold()
-        return cfg.format_field(cfg.parse_field(name, text))
-
-    return _Rule(cfg.allowed(name), canonical)
-
-
-def _number(low: float, high: float, whole: bool = False) -> _Rule:
-    def canonical(text: str) -> str:
-        value = cfg.parse_number(text.strip())
-        if not low <= value <= high or (whole and not value.is_integer()):
-            raise ValueError(text)
-        return str(int(value)) if whole else repr(value)
-
-    kind = "a whole number" if whole else "a number"
-    return _Rule(f"{kind} from {low:g} to {high:g}", canonical)
-
-
-def _flag(text: str) -> str:
+def _flag(text: str) -> bool:
     folded = text.strip().casefold()
     if folded in TRUE_WORDS:
-        return "true"
+        return True
     if folded in FALSE_WORDS:
-        return "false"
+        return False
     raise ValueError(text)
 
 
-RULES: dict[str, _Rule] = {
-    "preset": _choice([CUSTOM, *PRESETS]),
-    "quick": _Rule(f"true or false (also {', '.join(TRUE_WORDS[1:])} / ...)", _flag),
+# Every key a link may hold: the page's own, every RunConfig field, every lab's set-up.
+RULES: dict[str, Rule] = {
+    "preset": choices([CUSTOM, *PRESETS]),
+    "quick": Rule(
+        f"true or false (also {', '.join(TRUE_WORDS[1:])} / ...)",
+        _flag,
+        lambda value: True,
+    ),
     **{name: _config_field(name) for name in cfg.FIELD_NAMES},
-    "twin_factor": _number(twin.MIN_FACTOR, twin.MAX_FACTOR),
-    "twin_optimizer": _choice(cfg.OPTIMIZERS),
-    "sweep_knob": _choice(sweep.SWEEP_KNOBS),
-    "sweep_scale": _choice(sweep.SCALES),
-    "sweep_from": _number(-SWEEP_BOUND, SWEEP_BOUND),
-    "sweep_to": _number(-SWEEP_BOUND, SWEEP_BOUND),
-    "sweep_count": _number(sweep.MIN_COUNT, sweep.MAX_COUNT, whole=True),
-    "sat_initializer": _choice(cfg.KERNEL_INITIALIZERS),
-    "sat_activation": _choice(cfg.ACTIVATIONS),
-    "sat_input": _choice(saturation.INPUT_KINDS),
-    "sat_stddev": _number(*cfg.FLOAT_RANGES["init_param"]),
+    **{key: rule for setup in LAB_SETUPS for key, (_, rule) in setup.rules().items()},
 }
 KEYS = tuple(RULES)
 
 
-def check_value(key: str, text: str) -> tuple[str | None, LinkProblem | None]:
-    """The canonical text of one value, or None and the problem."""
-    rule = RULES.get(key)
+def check_value(
+    key: str, text: str, rules: Mapping[str, Rule] | None = None
+) -> tuple[str | None, LinkProblem | None]:
+    """The canonical text of one value, or None and the problem (`rules` default: RULES)."""
+    rule = (RULES if rules is None else rules).get(key)
     if rule is None:
         return None, LinkProblem(key, None, text)
     if len(text) > MAX_TEXT:
@@ -127,25 +97,21 @@ def check_value(key: str, text: str) -> tuple[str | None, LinkProblem | None]:
 
 
 def check_link(
-    params: Mapping[str, str | list[str]], extra_keys: Iterable[str] = ()
+    params: Mapping[str, str | list[str]], rules: Mapping[str, Rule] | None = None
 ) -> tuple[dict[str, str], list[LinkProblem]]:
     """Every usable value of a link as canonical text, and one problem per value not used.
 
-    A key given more than once counts by its last value, as Streamlit reads it. Keys in
-    `extra_keys` (the page's own, such as the open view) are kept as they are.
+    A key given more than once counts by its last value, as Streamlit reads it. `rules` adds
+    the page's own keys (such as the open view) to RULES.
 
     Returns:
         ({key: canonical text}, [LinkProblem, ...]) in the link's order.
     """
-    extra = set(extra_keys)
     clean, problems = {}, []
     for key, texts in params.items():
         text = texts[-1] if isinstance(texts, list | tuple) and texts else texts
         text = text if isinstance(text, str) else ""
-        if key in extra:
-            clean[key] = text
-            continue
-        value, problem = check_value(key, text)
+        value, problem = check_value(key, text, rules)
         if problem is None:
             clean[key] = value
         else:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import pandas as pd
 
-from explorer.config import RunConfig
+from explorer.config import IMAGE_PIXELS, NUM_CLASSES, RunConfig
 
-IMAGE_PIXELS = 28 * 28
-NUM_CLASSES = 10
 MOMENTUM = 0.9  # for the "momentum" optimizer (SGD with heavy-ball momentum)
 
 
@@ -85,6 +84,19 @@ def input_rescaling(
     return 1.0 / std, -mean / std
 
 
+PIXEL_SAMPLE = 1_000  # images whose pixels the data view's histogram counts
+PIXEL_BINS = 50
+
+
+def pixel_histogram(config: RunConfig, train_images: np.ndarray) -> pd.DataFrame:
+    """bin_start, bin_end, count of the first PIXEL_SAMPLE images' pixels after input scaling."""
+    flat = train_images.reshape(-1, IMAGE_PIXELS)
+    scale, offset = input_rescaling(config, flat)
+    pixels = flat[:PIXEL_SAMPLE].reshape(-1).astype(np.float64)
+    counts, edges = np.histogram(pixels * scale + offset, bins=PIXEL_BINS)
+    return pd.DataFrame({"bin_start": edges[:-1], "bin_end": edges[1:], "count": counts})
+
+
 def build_model(config: RunConfig, train_images: np.ndarray | None = None) -> keras.Sequential:
     """The run's Keras model with weights initialized, scaled and ready to train.
 
@@ -117,7 +129,7 @@ def build_model(config: RunConfig, train_images: np.ndarray | None = None) -> ke
                 activation="softmax" if is_output else config.activation,
                 kernel_initializer=kernel,
                 bias_initializer=bias_initializer(config.bias_initializer, layer_seed + 500),
-                name="output" if is_output else f"hidden_{index + 1}",
+                name="output" if is_output else f"hidden_{index + 1}",  # as FIRST_LAYER
             )
         )
     model = keras.Sequential(layers, name="mlp")

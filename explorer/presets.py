@@ -109,3 +109,21 @@ PRESETS: dict[str, Preset] = {
 }
 # Presets meant to be trained together and overlaid.
 COMPARISON_SETS = {"A": ("A1", "A2", "A3"), "B": ("B2", "B3")}
+SAMPLE_FIELDS = ("train_samples", "validation_samples")  # changed by the quick-look switch
+
+
+def preset_key(config: RunConfig | None) -> str | None:
+    """The preset this config is, ignoring sample sizes (a quick look is still A1)."""
+    if config is None:
+        return None
+    for key, preset in PRESETS.items():
+        differing = preset.config.differences(config)
+        if not set(differing) - set(SAMPLE_FIELDS):
+            return key
+    return None
+
+
+def trains(config: RunConfig) -> bool:
+    """False for a set-up that only looks at the network at init (B1), True otherwise."""
+    key = preset_key(config)
+    return key is None or PRESETS[key].trains

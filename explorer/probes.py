@@ -66,6 +66,13 @@ def histogram(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, float]
     return counts.astype(np.int32), float(outside)
 
 
+def saturation_band(activation: str) -> tuple[float, float] | None:
+    """The band a chart shades as saturated: (SATURATION_LOW, SATURATION_HIGH) for sigmoid;
+    None for the others (tanh's saturation is |a| > TANH_SATURATION, two bands; the rest have
+    none)."""
+    return (SATURATION_LOW, SATURATION_HIGH) if activation == "sigmoid" else None
+
+
 def saturated_share(activation: str, outputs: np.ndarray) -> float:
     """Share of outputs in the flat tails: sigmoid < 0.05 or > 0.95; |tanh| > 0.95; else NaN."""
     if activation == "sigmoid":

@@ -11,12 +11,11 @@ and compared with the variance formula for z = x·W (W independent of x, zero me
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from explorer.config import ACTIVATIONS, KERNEL_INITIALIZERS, RunConfig
+from explorer.config import IMAGE_PIXELS, RunConfig
 from explorer.probes import (
     ACTIVATION_RANGES,
     RELU_LIKE,
@@ -26,15 +25,9 @@ from explorer.probes import (
     histogram_edges,
     init_activations,
 )
+from explorer.setups import INPUT_KINDS
 
-INPUT_KINDS = {
-    "uniform": "uniform random pixels in [0, 1)",
-    "scaled": "real images ÷255",
-    "raw": "real images, raw 0–255",
-}
 LAB_SAMPLES = 512  # rows fed to the layer: the same count as the training probe batch
-MAX_STDDEV = 100.0  # the config's limit on init_param
-QUERY_KEYS = ("sat_initializer", "sat_activation", "sat_input", "sat_stddev")
 
 
 def check_input_kind(input_kind: object) -> str:
@@ -81,7 +74,7 @@ def saturation_lab(
         return init_activations(config, samples=LAB_SAMPLES)
     if images is None or len(images) == 0:
         raise ValueError(f"sat_input {input_kind!r} needs training images; got none")
-    return init_activations(config, np.asarray(images)[:LAB_SAMPLES].reshape(-1, 784))
+    return init_activations(config, np.asarray(images)[:LAB_SAMPLES].reshape(-1, IMAGE_PIXELS))
 
 
 def dead_units(activation: str, picture: InitActivations) -> float:
@@ -121,27 +114,3 @@ def saturation_words(activation: str, picture: InitActivations) -> tuple[str, fl
     if not math.isnan(picture.saturated_share):
         return "saturated", picture.saturated_share
     return "", math.nan
-
-
-def query_problems(params: Mapping[str, str]) -> list[str]:
-    """One message per saturation-lab key of a link that cannot be used."""
-    problems = []
-    choices = {
-        "sat_initializer": KERNEL_INITIALIZERS,
-        "sat_activation": ACTIVATIONS,
-        "sat_input": tuple(INPUT_KINDS),
-    }
-    for name, allowed in choices.items():
-        if name in params and params[name] not in allowed:
-            problems.append(f"{name} must be one of {', '.join(allowed)}; got {params[name]!r}")
-    if "sat_stddev" in params:
-        try:
-            stddev = float(params["sat_stddev"])
-        except (TypeError, ValueError):
-            stddev = math.nan
-        if not (math.isfinite(stddev) and 0 < stddev <= MAX_STDDEV):
-            problems.append(
-                f"sat_stddev must be a positive finite number up to {MAX_STDDEV:g}; "
-                f"got {params['sat_stddev']!r}"
-            )
-    return problems

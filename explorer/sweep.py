@@ -8,42 +8,18 @@ table   = final validation accuracy and loss (NaN for a diverged run) and the fi
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from explorer.config import PARAMETRIC_INITIALIZERS, RunConfig, number_or_nan
+from explorer.config import FIRST_LAYER, PARAMETRIC_INITIALIZERS, RunConfig
 from explorer.probes import RELU_LIKE
+from explorer.setups import MAX_COUNT, MIN_COUNT, SCALES, SWEEP_KNOBS, Knob
 from explorer.train import RunResult
 
-SCALES = ("log", "linear")
-MIN_COUNT, MAX_COUNT = 2, 12
 SIGNIFICANT_DIGITS = 6  # values are rounded, so links and labels read 0.001, not 0.0009999…
-FIRST_LAYER = "hidden_1"
-QUERY_KEYS = ("sweep_knob", "sweep_scale", "sweep_from", "sweep_to", "sweep_count")
-
-
-@dataclasses.dataclass(frozen=True)
-class Knob:
-    field: str  # the RunConfig field the knob sets
-    label: str  # axis title
-    integer: bool = False  # values are rounded to whole numbers
-    start: float = 1.0  # a range worth trying first
-    stop: float = 1000.0
-
-
-# Knob name (the URL's sweep_knob) -> what it sets. "hidden_width" gives every hidden layer the
-# same width (the network keeps its depth); "init_stddev" needs a parametric initializer.
-SWEEP_KNOBS: dict[str, Knob] = {
-    "weight_scale": Knob("weight_scale", "weight scale (weights divided by)", start=1, stop=1000),
-    "input_scale": Knob("input_divisor", "input scale (pixels divided by)", start=1, stop=1000),
-    "learning_rate": Knob("learning_rate", "learning rate", start=0.001, stop=1.0),
-    "init_stddev": Knob("init_param", "initializer stddev (or limit)", start=0.01, stop=1.0),
-    "hidden_width": Knob("hidden_units", "hidden width (every hidden layer)", True, 8, 1024),
-}
 
 
 def check_knob(knob: object) -> Knob:
@@ -166,27 +142,3 @@ def sweep_table(
             rows.append((value, metric[0], share, diverged))
     table = pd.DataFrame(rows, columns=["value", "metric", "result", "diverged"])
     return table.astype({"value": float, "result": float, "diverged": bool})
-
-
-def query_problems(params: Mapping[str, str]) -> list[str]:
-    """One message per sweep key of a link that cannot be used."""
-    problems = []
-    if "sweep_knob" in params and params["sweep_knob"] not in SWEEP_KNOBS:
-        problems.append(
-            f"sweep_knob must be one of {', '.join(SWEEP_KNOBS)}; got {params['sweep_knob']!r}"
-        )
-    if "sweep_scale" in params and params["sweep_scale"] not in SCALES:
-        problems.append(
-            f"sweep_scale must be one of {', '.join(SCALES)}; got {params['sweep_scale']!r}"
-        )
-    for name in ("sweep_from", "sweep_to"):
-        if name in params and not math.isfinite(number_or_nan(params[name])):
-            problems.append(f"{name} must be a finite number; got {params[name]!r}")
-    if "sweep_count" in params:
-        count = number_or_nan(params["sweep_count"])
-        if not (count.is_integer() and MIN_COUNT <= count <= MAX_COUNT):
-            problems.append(
-                f"sweep_count must be a whole number from {MIN_COUNT} to {MAX_COUNT}; "
-                f"got {params['sweep_count']!r}"
-            )
-    return problems

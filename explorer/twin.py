@@ -19,14 +19,11 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from explorer.config import OPTIMIZERS, RunConfig, number_or_nan
+from explorer.config import FIRST_LAYER, RunConfig
+from explorer.setups import TwinSetup
 from explorer.train import RunResult
 
-MIN_FACTOR = 1e-3  # so that the SGD correction 1/c² stays within the engine's multiplier limit
-MAX_FACTOR = 1e6
 ADAPTIVE = ("adam", "rmsprop")  # steps normalized by the gradient's running size
-FIRST_LAYER = "hidden_1"
-QUERY_KEYS = ("twin_factor", "twin_optimizer")
 OPTIMIZER_NAMES = {
     "sgd": "SGD",
     "momentum": "SGD with momentum",
@@ -37,21 +34,29 @@ OPTIMIZER_NAMES = {
 
 def check_factor(factor: object) -> float:
     """`factor` as a float, or ValueError saying what was received and what is allowed."""
-    ok = isinstance(factor, int | float) and not isinstance(factor, bool)
-    if not (ok and math.isfinite(factor) and MIN_FACTOR <= factor <= MAX_FACTOR):
-        raise ValueError(
-            f"twin_factor must be a finite number from {MIN_FACTOR:g} to {MAX_FACTOR:g}; "
-            f"got {factor!r}"
-        )
-    return float(factor)
+    return float(TwinSetup(factor=factor).factor)
 
 
 def check_optimizer(optimizer: object) -> str:
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(
-            f"twin_optimizer must be one of {', '.join(OPTIMIZERS)}; got {optimizer!r}"
+    return TwinSetup(optimizer=optimizer).optimizer
+
+
+ADAPTIVE_LEARNING_RATE = 0.01  # above this, Adam and RMSprop usually overshoot
+
+
+def learning_rate_advice(optimizer: str, learning_rate: float) -> str | None:
+    """A caution when an adaptive optimizer gets an SGD-sized learning rate, else None."""
+    if optimizer in ADAPTIVE and learning_rate > ADAPTIVE_LEARNING_RATE:
+        return (
+            f"{optimizer} usually wants a learning rate near 0.001; the sidebar's is "
+            f"{learning_rate:g}."
         )
-    return str(optimizer)
+    return None
+
+
+def factor_is_exact(factor: float) -> bool:
+    """Whether ÷c is exact in float32: c a power of two (then runs 1 and 3 agree to the bit)."""
+    return float(math.log2(factor)).is_integer()
 
 
 def relative_step_growth(optimizer: str, factor: float) -> float:
@@ -218,25 +223,6 @@ def derivation_markdown(optimizer: str, numbers: Mapping[str, float]) -> str:
             "being a finite number."
         )
     return "\n".join(f"{index}. {line}" for index, line in enumerate(lines, start=1))
-
-
-def query_problems(params: Mapping[str, str]) -> list[str]:
-    """One message per twin-lab key of a link that cannot be used."""
-    problems = []
-    if "twin_factor" in params:
-        try:
-            check_factor(number_or_nan(params["twin_factor"]))
-        except ValueError:
-            problems.append(
-                f"twin_factor must be a finite number from {MIN_FACTOR:g} to {MAX_FACTOR:g}; "
-                f"got {params['twin_factor']!r}"
-            )
-    if "twin_optimizer" in params:
-        try:
-            check_optimizer(params["twin_optimizer"])
-        except ValueError as error:
-            problems.append(str(error))
-    return problems
 
 
 def _number(value: float) -> str:

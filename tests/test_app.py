@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import data
 from explorer.presets import PRESETS
+from explorer.ui.link import VIEWS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SMALL = {"train_samples": "1200", "validation_samples": "300", "epochs": "1"}
@@ -33,6 +34,23 @@ def press_train(app: AppTest) -> AppTest:
 
 def charts(app: AppTest) -> list:
     return app.get("vega_lite_chart")
+
+
+def show(app: AppTest, view: str) -> AppTest:
+    """Open `view` (only the open view is drawn) as a click on its tab would: the tab's state and
+    the URL it is bound to."""
+    app.session_state["view"] = view
+    app.query_params["view"] = view
+    return app.run()
+
+
+def charts_in_every_view(app: AppTest) -> list:
+    found = []
+    for view in VIEWS:
+        app = show(app, view)
+        assert not app.exception, (view, app.exception)
+        found.extend(charts(app))
+    return found
 
 
 def chart_fields(app: AppTest) -> str:
@@ -61,11 +79,13 @@ def test_every_trainable_preset_runs_from_a_link(fashion, train_calls, key):
         dataset=dataset, train_samples=1200, validation_samples=300, epochs=1
     )
     assert train_calls[0] == expected
-    assert len(charts(app)) >= 8  # curves, steps, z, z stats, saturation, init, gradients, data
     text = " ".join(markdown.value for markdown in app.markdown)
-    assert "Validation accuracy is" in text
+    assert "Validation accuracy is" in text  # the Summary, open by default
     if key == "A2":
+        app = show(app, "Curves")
         assert any("diverged at step" in warning.value for warning in app.warning)
+    # curves, steps, z, z stats, saturation, init, gradients, data, the saturation lab
+    assert len(charts_in_every_view(app)) >= 9
 
 
 def test_b1_shows_saturation_without_training(fashion, train_calls):
@@ -132,6 +152,7 @@ def test_compare_overlays_two_runs(fashion, train_calls):
     assert len(runs.options) == 2
     app = runs.set_value(list(runs.options)).run()
     assert not app.exception
+    app = show(app, "Curves")
     labels = list(runs.options)
     assert any("weight_scale=255" in label for label in labels)
     curves = charts(app)[0].proto  # the overlaid curves carry both runs in their data
@@ -211,7 +232,7 @@ def page_text(app: AppTest) -> str:
 
 
 def test_twin_lab_trains_three_runs_and_explains_them(fashion, train_calls):
-    app = open_app(twin_factor="256", twin_optimizer="sgd", **SMALL)
+    app = open_app(twin_factor="256", twin_optimizer="sgd", view="Twin lab", **SMALL)
     assert not app.exception and not train_calls
     assert app.number_input(key="twin_factor").value == 256
     app = press(app, "Train the three twins")
@@ -233,7 +254,9 @@ def test_twin_lab_trains_three_runs_and_explains_them(fashion, train_calls):
 
 
 def test_twin_lab_with_adam_names_the_epsilon(fashion, train_calls):
-    app = open_app(twin_factor="255", twin_optimizer="adam", learning_rate="0.001", **SMALL)
+    app = open_app(
+        twin_factor="255", twin_optimizer="adam", learning_rate="0.001", view="Twin lab", **SMALL
+    )
     app = press(app, "Train the three twins")
     assert not app.exception and len(train_calls) == 3
     assert train_calls[2].first_layer_lr_multiplier == 1 / 255
@@ -243,7 +266,7 @@ def test_twin_lab_with_adam_names_the_epsilon(fashion, train_calls):
 
 def test_sweep_trains_every_value_and_draws_its_chart(fashion, train_calls):
     params = {"sweep_knob": "learning_rate", "sweep_from": "0.01", "sweep_to": "1"}
-    app = open_app(sweep_scale="log", sweep_count="3", **params, **SMALL)
+    app = open_app(sweep_scale="log", sweep_count="3", view="Sweep", **params, **SMALL)
     assert not app.exception and not train_calls
     app = press(app, "Run the sweep")
     assert not app.exception, app.exception
@@ -256,7 +279,12 @@ def test_sweep_trains_every_value_and_draws_its_chart(fashion, train_calls):
 
 
 def test_saturation_lab_shows_share_and_both_stds(fashion, train_calls):
-    app = open_app(sat_initializer="random_normal", sat_activation="sigmoid", sat_stddev="1")
+    app = open_app(
+        sat_initializer="random_normal",
+        sat_activation="sigmoid",
+        sat_stddev="1",
+        view="Saturation lab",
+    )
     assert not app.exception and not train_calls
     metrics = {metric.label: metric.value for metric in app.metric}
     assert float(metrics["Share saturated"].rstrip("%")) > 60
@@ -288,11 +316,12 @@ def test_bad_lab_links_give_messages(fashion, train_calls):
     warnings = " ".join(warning.value for warning in app.warning)
     for key, value in bad.items():
         assert key in warnings and repr(value) in warnings, key
-    assert app.number_input(key="twin_factor").value == 255  # the default is kept
-    app = open_app(sweep_from="0", sweep_scale="log")  # fine alone, not together
+    assert show(app, "Twin lab").number_input(key="twin_factor").value == 255  # the default
+    app = open_app(sweep_from="0", sweep_scale="log", view="Sweep")  # fine alone, not together
     assert any("a log sweep needs a positive sweep_from" in e.value for e in app.error)
-    app = open_app(train_samples="100", batch_size="200")  # the sidebar cannot train
+    app = open_app(train_samples="100", batch_size="200", view="Twin lab")  # no valid sidebar
     assert not app.exception
-    infos = " ".join(info.value for info in app.info)
-    assert "twin lab builds on the sidebar" in infos and "sweep builds on the sidebar" in infos
+    assert any("twin lab builds on the sidebar" in info.value for info in app.info)
+    app = show(app, "Sweep")
+    assert any("sweep builds on the sidebar" in info.value for info in app.info)
     assert not train_calls

@@ -5,7 +5,7 @@ import io
 import pandas as pd
 import pytest
 
-from explorer import compare, diagnosis
+from explorer import compare, diagnosis, presets
 from explorer.presets import PRESETS
 from explorer.train import train
 
@@ -19,7 +19,7 @@ def test_labels_name_presets_or_what_differs():
     assert labels == ["A1 · weight_scale=1", "weight_scale=255"]
     assert compare.run_labels([a1, a1]) == ["A1", "A1 #2"]
     quick = a1.replace(train_samples=10_000, validation_samples=2_000)
-    assert compare.preset_key(quick) == "A1"
+    assert presets.preset_key(quick) == "A1"
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +79,11 @@ def test_diagnosis_reports_saturation_at_init(fashion):
     )
     findings = diagnosis.diagnose(train(config, fashion))
     assert any("sigmoid outputs were saturated at init" in finding for finding in findings)
+
+
+def test_only_b1_does_not_train():
+    assert not presets.trains(PRESETS["B1"].config)
+    assert not presets.trains(PRESETS["B1"].config.replace(train_samples=1_000))
+    assert presets.trains(PRESETS["B2"].config) and presets.trains(
+        PRESETS["B1"].config.replace(seed=3)
+    )

@@ -5,7 +5,7 @@ import re
 
 import pytest
 import streamlit as st
-from test_app import SMALL, charts, open_app, press_train
+from test_app import SMALL, charts, charts_in_every_view, open_app, press_train
 
 from explorer import budget, data
 from explorer.presets import PRESETS
@@ -61,7 +61,7 @@ def test_infinity_in_any_whole_number_field_is_named_and_the_default_kept(fashio
 
 @pytest.mark.parametrize("text", ["5e-324", "1e-310"])
 def test_subnormal_divisor_is_refused_and_the_data_view_draws(fashion, text):
-    app = open_app(input_divisor=text)
+    app = open_app(input_divisor=text, view="Data")
     assert not app.exception
     assert "`input_divisor` was not used: it must be a number from 0.001" in warnings(app)
     assert app.number_input(key="input_divisor").value == 255
@@ -75,7 +75,7 @@ def test_standardize_works_in_every_view(fashion, train_calls):
     app = press_train(app)
     assert not app.exception, app.exception
     assert len(train_calls) == 1 and train_calls[0].input_scaling == "standardize"
-    assert len(charts(app)) >= 8  # every run view, the data view and the saturation lab
+    assert len(charts_in_every_view(app)) >= 9  # every run view, the data view and the lab
 
 
 def test_fraction_spelling_reaches_the_widget_and_trains_a3(fashion, train_calls):
@@ -158,7 +158,7 @@ def test_a_link_over_the_budget_is_refused_with_the_estimate(fashion, train_call
 def test_a_sweep_over_the_budget_counts_every_value(fashion, train_calls, monkeypatch):
     one = PRESETS["A1"].config.replace(train_samples=1200, validation_samples=300, epochs=1)
     monkeypatch.setenv("EXPLORER_BUDGET_SECONDS", str(budget.estimate(one).seconds * 3))
-    app = open_app(sweep_count="4", **SMALL)
+    app = open_app(sweep_count="4", view="Sweep", **SMALL)
     app = next(b for b in app.button if b.label == "Run the sweep").click().run()
     assert not app.exception and not train_calls
     assert any("This sweep would take" in e.value and "4 runs" in e.value for e in app.error)

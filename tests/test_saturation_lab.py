@@ -5,6 +5,7 @@ import pytest
 
 from explorer import saturation
 from explorer.config import RunConfig
+from explorer.setups import SaturationSetup
 
 BASE = RunConfig(hidden_units=(256,))  # B1's width
 
@@ -68,11 +69,11 @@ def test_bad_inputs_are_rejected(images):
         saturation.lab_config(BASE, "random_normal", "sigmoid", 1.0, "x")
     with pytest.raises(ValueError, match="kernel_initializer must be one of"):
         saturation.lab_config(BASE, "xavier", "sigmoid", 1.0, "uniform")
-    with pytest.raises(ValueError, match="init_param must be a positive finite number"):
+    with pytest.raises(ValueError, match="init_param must be a number from 1e-06 to 100"):
         saturation.lab_config(BASE, "random_normal", "sigmoid", 0.0, "uniform")
     with pytest.raises(ValueError, match="needs training images"):
         saturation.saturation_lab(BASE, "raw", None)
-    problems = saturation.query_problems(
+    setup, problems = SaturationSetup.from_query(
         {
             "sat_initializer": "xavier",
             "sat_activation": "swish",
@@ -80,5 +81,6 @@ def test_bad_inputs_are_rejected(images):
             "sat_stddev": "-1",
         }
     )
-    assert len(problems) == 4
-    assert saturation.query_problems({"sat_input": "raw", "sat_stddev": "0.05"}) == []
+    assert setup == SaturationSetup() and len(problems) == 4
+    setup, problems = SaturationSetup.from_query({"sat_input": "raw", "sat_stddev": "0.05"})
+    assert (setup.input_kind, setup.stddev, problems) == ("raw", 0.05, [])

@@ -6,6 +6,7 @@ import pytest
 
 from explorer import charts, sweep
 from explorer.presets import PRESETS
+from explorer.setups import SweepSetup
 from explorer.train import train
 
 A1 = PRESETS["A1"].config
@@ -82,7 +83,7 @@ def test_bad_knobs_and_values_are_rejected():
         sweep.sweep_configs(A1, "momentum", [0.9])
     with pytest.raises(ValueError, match="init_stddev only changes random_normal"):
         sweep.sweep_configs(A1, "init_stddev", [0.1])  # A1 is Glorot: the knob would do nothing
-    with pytest.raises(ValueError, match="learning_rate must be a positive finite number"):
+    with pytest.raises(ValueError, match="learning_rate must be a number from 1e-07 to 100"):
         sweep.sweep_configs(A1, "learning_rate", [1000.0])
     with pytest.raises(ValueError, match="hidden_width takes whole numbers"):
         sweep.sweep_configs(A1, "hidden_width", [2.5])
@@ -90,11 +91,15 @@ def test_bad_knobs_and_values_are_rejected():
 
 def test_link_keys_are_checked():
     good = {"sweep_knob": "weight_scale", "sweep_scale": "linear", "sweep_from": "1"}
-    assert sweep.query_problems({**good, "sweep_to": "10", "sweep_count": "3"}) == []
+    setup, problems = SweepSetup.from_query({**good, "sweep_to": "10", "sweep_count": "3"})
+    assert setup == SweepSetup("weight_scale", "linear", 1.0, 10.0, 3) and problems == []
     bad = {"sweep_knob": "x", "sweep_scale": "y", "sweep_from": "z", "sweep_count": "50"}
-    problems = " ".join(sweep.query_problems(bad))
+    setup, problems = SweepSetup.from_query(bad)
+    assert setup == SweepSetup()
     for text in ("sweep_knob", "'x'", "sweep_scale", "sweep_from", "sweep_count", "'50'"):
-        assert text in problems
+        assert text in " ".join(problems)
+    with pytest.raises(ValueError, match="sweep_count must be a whole number from 2 to 12"):
+        SweepSetup(count=13)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import pytest
 
 from explorer import twin
 from explorer.presets import PRESETS
+from explorer.setups import TwinSetup
 from explorer.train import train
 
 A1 = PRESETS["A1"].config
@@ -59,7 +60,7 @@ def test_growth_is_c_squared_for_sgd_and_c_for_adaptive_optimizers():
 @pytest.mark.parametrize("factor", [0, -1, math.inf, math.nan, 2e6, 1e-4, True, "255"])
 def test_bad_factor_is_rejected_with_what_is_allowed(factor):
     with pytest.raises(
-        ValueError, match=r"twin_factor must be a finite number from 0.001 to 1e\+06"
+        ValueError, match=r"twin_factor must be a number from 0.001 to 1e\+06"
     ):
         twin.twin_configs(A1, factor, "sgd")
 
@@ -70,10 +71,12 @@ def test_bad_optimizer_is_rejected():
 
 
 def test_link_keys_are_checked():
-    assert twin.query_problems({"twin_factor": "255", "twin_optimizer": "adam"}) == []
-    problems = twin.query_problems({"twin_factor": "huge", "twin_optimizer": "lbfgs"})
-    assert len(problems) == 2
+    setup, problems = TwinSetup.from_query({"twin_factor": "1/256", "twin_optimizer": "Adam"})
+    assert setup == TwinSetup(factor=1 / 256, optimizer="adam") and problems == []
+    setup, problems = TwinSetup.from_query({"twin_factor": "huge", "twin_optimizer": "lbfgs"})
+    assert setup == TwinSetup() and len(problems) == 2
     assert "'huge'" in problems[0] and "'lbfgs'" in problems[1]
+    assert TwinSetup.from_query(setup.to_query()) == (setup, [])
 
 
 def train_twins(dataset, config, factor, optimizer):

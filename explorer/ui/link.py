@@ -5,7 +5,23 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import links
+from explorer.setups import LAB_SETUPS, choices
 from explorer.ui.text import problems_markdown
+
+# The views, in tab order; a link's `view` opens one.
+VIEWS = (
+    "Summary",
+    "Curves",
+    "Pre-activations",
+    "Saturation",
+    "Gradients and updates",
+    "Data",
+    "Twin lab",
+    "Sweep",
+    "Saturation lab",
+)
+RULES = {**links.RULES, "view": choices(VIEWS)}
+LAB_KEYS = {key for setup in LAB_SETUPS for key in setup.rules()}
 
 
 def clean_link() -> None:
@@ -14,14 +30,19 @@ def clean_link() -> None:
 
     Widgets read a link's values when they are first drawn (Streamlit seeds them from the
     URL), so a value such as "inf" must be gone before then: a number input would raise on it.
+    The labs' keys go into the session's lab set-ups (their widgets are drawn only while their
+    view is open, so they keep their state there, not in the URL).
     """
     if "link_problems" in st.session_state:
         return
     given = {key: st.query_params.get_all(key) for key in st.query_params}
-    clean, problems = links.check_link(given)
+    clean, problems = links.check_link(given, RULES)
     st.session_state["link_problems"] = problems
-    if clean != {key: values[-1] if values else "" for key, values in given.items()}:
-        st.query_params.from_dict(clean)
+    for setup in LAB_SETUPS:
+        st.session_state[setup.__name__] = setup.from_query(clean)[0]
+    kept = {key: value for key, value in clean.items() if key not in LAB_KEYS}
+    if kept != {key: values[-1] if values else "" for key, values in given.items()}:
+        st.query_params.from_dict(kept)
         st.rerun()
 
 

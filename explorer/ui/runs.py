@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import time
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -19,10 +20,12 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 # RerunException instead and must leave the training going. Streamlit exports no public name.
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-from explorer import budget, charts, compare, jobs
-from explorer import train as training
+from explorer import budget, jobs
 from explorer.config import RunConfig
 from explorer.data import DataError, Dataset, load_dataset
+
+if TYPE_CHECKING:  # TensorFlow loads after the first paint: see _train_one and _wait
+    from explorer import train as training
 
 MAX_SESSION_RUNS = 24  # finished runs a session keeps to compare; the oldest go first
 LIVE_REDRAW_SECONDS = 0.7  # redraw the live curves at most this often
@@ -99,22 +102,20 @@ def finished(config: RunConfig) -> training.RunResult | None:
 # --- actions ----------------------------------------------------------------------------------
 
 
-def start(name: str, configs: dict[str, RunConfig], what: str = "this run") -> bool:
-    """Make `configs` the session's batch for view `name`, unless the budget refuses it (the
-    message is shown). A new action replaces the session's old one."""
+def start(configs: dict[str, RunConfig], what: str = "this run", then: dict | None = None) -> bool:
+    """Make `configs` the session's batch, unless the budget refuses it (the message is shown).
+
+    A new action replaces the session's old one. `then` is put into the session state once every
+    run has its result (a lab's record of what it trained, the runs to select).
+    """
     to_train = [config for config in configs.values() if finished(config) is None]
     refusal = budget.over_budget(to_train, what)
     if refusal:
         st.error(refusal)
         return False
-    st.session_state["batch"] = {"name": name, "configs": dict(configs)}
+    st.session_state["batch"] = {"configs": dict(configs), "then": then or {}}
     st.session_state.pop("stopped", None)
     return True
-
-
-def pending(name: str) -> dict[str, RunConfig] | None:
-    batch = st.session_state.get("batch")
-    return batch["configs"] if batch and batch["name"] == name else None
 
 
 def cancel() -> None:
@@ -126,15 +127,16 @@ def cancel() -> None:
     manager().leave(session_id())
 
 
-def run_pending(name: str, noun: str = "run") -> dict[str, training.RunResult] | None:
-    """Train the session's batch for view `name` with progress; its results by label once all
-    are done, else None (nothing pending, cancelled or failed: the reason is shown)."""
-    configs = pending(name)
-    if configs is None:
+def run_pending() -> dict[str, training.RunResult] | None:
+    """Train the session's batch with progress; its results by label once all are done, else
+    None (nothing pending, cancelled or failed: the reason is shown)."""
+    batch = st.session_state.get("batch")
+    if batch is None:
         note = st.session_state.get("stopped")
         if note:
             st.info(note)
         return None
+    configs = batch["configs"]
     overall = st.progress(0.0) if len(configs) > 1 else None
     if any(finished(config) is None for config in configs.values()):
         st.button("Cancel training", key="cancel_training", on_click=cancel, icon=":material/stop:")
@@ -142,7 +144,7 @@ def run_pending(name: str, noun: str = "run") -> dict[str, training.RunResult] |
     try:
         for index, (label, config) in enumerate(configs.items()):
             if overall is not None:
-                overall.progress(index / len(configs), text=f"{noun} {index + 1} of {len(configs)}")
+                overall.progress(index / len(configs), text=f"run {index + 1} of {len(configs)}")
             result = _train_one(config, label if len(configs) > 1 else "")
             if result is None:
                 st.session_state.pop("batch", None)
@@ -157,6 +159,7 @@ def run_pending(name: str, noun: str = "run") -> dict[str, training.RunResult] |
     st.session_state.pop("batch", None)
     for result in results.values():
         remember(result)
+    st.session_state.update(batch["then"])
     return results
 
 
@@ -167,6 +170,7 @@ def _train_one(config: RunConfig, title: str) -> training.RunResult | None:
     data = load(config.dataset)
     if data is None:
         return None
+    from explorer import train as training  # the module, so tests can count its calls
 
     def work(on_progress, should_stop):
         return training.train(config, data, on_progress, should_stop)
@@ -176,6 +180,8 @@ def _train_one(config: RunConfig, title: str) -> training.RunResult | None:
 
 
 def _wait(job: jobs.Job, title: str) -> training.RunResult | None:
+    from explorer import charts, compare
+
     session, scheduler = session_id(), manager()
     progress = st.progress(0.0, text=f"{title}starting…")
     live = st.empty()

@@ -1,0 +1,209 @@
+"""The labs' set-ups: frozen dataclasses that validate themselves and map to the URL, as RunConfig.
+
+    TwinSetup        twin_factor, twin_optimizer
+    SweepSetup       sweep_knob, sweep_scale, sweep_from, sweep_to, sweep_count
+    SaturationSetup  sat_initializer, sat_activation, sat_stddev, sat_input
+
+Each field carries its `Rule` (what it allows, in words; how URL text reads) in its metadata,
+so the widgets, the link checker and the validation read one declaration. This module imports
+no TensorFlow: the page draws its controls before the engine loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from explorer.config import (
+    ACTIVATIONS,
+    FLOAT_RANGES,
+    KERNEL_INITIALIZERS,
+    OPTIMIZERS,
+    parse_number,
+)
+
+# Twin lab: c from 1e-3 (so that the SGD correction 1/c² stays within the first-layer multiplier's
+# limit of 1e6) to 1e6 (1/c² = 1e-12, the multiplier's lower limit).
+MIN_FACTOR, MAX_FACTOR = 1e-3, 1e6
+# Sweep: 2–12 values, spaced on a log or a linear scale, ends within ±SWEEP_BOUND.
+MIN_COUNT, MAX_COUNT = 2, 12
+SCALES = ("log", "linear")
+SWEEP_BOUND = 1e6
+# Saturation lab: the inputs fed to the layer.
+INPUT_KINDS = {
+    "uniform": "uniform random pixels in [0, 1)",
+    "scaled": "real images ÷255",
+    "raw": "real images, raw 0–255",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Knob:
+    field: str  # the RunConfig field the knob sets
+    label: str  # axis title
+    integer: bool = False  # values are rounded to whole numbers
+    start: float = 1.0  # a range worth trying first
+    stop: float = 1000.0
+
+
+# Knob name (the URL's sweep_knob) -> what it sets. "hidden_width" gives every hidden layer the
+# same width (the network keeps its depth); "init_stddev" needs a parametric initializer.
+SWEEP_KNOBS: dict[str, Knob] = {
+    "weight_scale": Knob("weight_scale", "weight scale (weights divided by)", start=1, stop=1000),
+    "input_scale": Knob("input_divisor", "input scale (pixels divided by)", start=1, stop=1000),
+    "learning_rate": Knob("learning_rate", "learning rate", start=0.001, stop=1.0),
+    "init_stddev": Knob("init_param", "initializer stddev (or limit)", start=0.01, stop=1.0),
+    "hidden_width": Knob("hidden_units", "hidden width (every hidden layer)", True, 8, 1024),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """What one field takes: words for messages, URL text to value, and the check."""
+
+    allowed: str
+    read: Callable[[str], Any]  # raises ValueError for text that is no value of the field
+    check: Callable[[Any], bool]
+    low: float | None = None  # number limits, for the widgets
+    high: float | None = None
+
+    def canonical(self, text: str) -> str:
+        """URL text in the one spelling the widgets read; ValueError when it breaks the rule."""
+        value = self.read(text)
+        if not self.check(value):
+            raise ValueError(text)
+        return format_value(value)
+
+
+def choices(options) -> Rule:
+    options = tuple(options)
+    by_folded = {option.casefold(): option for option in options}
+
+    def read(text: str) -> str:
+        try:
+            return by_folded[text.strip().casefold()]
+        except KeyError:
+            raise ValueError(text) from None
+
+    return Rule(f"one of {', '.join(options)}", read, lambda value: value in options)
+
+
+def number(low: float, high: float, whole: bool = False) -> Rule:
+    def read(text: str) -> float | int:
+        value = parse_number(text.strip())
+        if whole:
+            if not value.is_integer():
+                raise ValueError(text)
+            return int(value)
+        return value
+
+    def check(value: Any) -> bool:
+        kinds = int if whole else int | float
+        ok = isinstance(value, kinds) and not isinstance(value, bool)
+        return ok and math.isfinite(value) and low <= value <= high
+
+    kind = "a whole number" if whole else "a number"
+    return Rule(f"{kind} from {low:g} to {high:g}", read, check, low, high)
+
+
+def format_value(value: Any) -> str:
+    """A value as the URL text the widgets read back: 1.5e-05, 300,100, true."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(str(item) for item in value)
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _field(default: Any, rule: Rule, key: str) -> Any:
+    return dataclasses.field(default=default, metadata={"rule": rule, "key": key})
+
+
+class QuerySetup:
+    """A frozen dataclass whose fields carry a `Rule` and a URL key (see `_field`)."""
+
+    NAME: ClassVar[str]  # in messages: "the twin lab"
+
+    def __post_init__(self) -> None:
+        problems = [
+            f"{key} must be {rule.allowed}; got {getattr(self, name)!r}"
+            for key, (name, rule) in self.rules().items()
+            if not rule.check(getattr(self, name))
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    @classmethod
+    def rules(cls) -> dict[str, tuple[str, Rule]]:
+        """{URL key: (field name, rule)}."""
+        return {
+            field.metadata["key"]: (field.name, field.metadata["rule"])
+            for field in dataclasses.fields(cls)
+        }
+
+    @classmethod
+    def rule(cls, name: str) -> Rule:
+        """The rule of field `name` (widgets read their limits and options here)."""
+        return next(
+            field.metadata["rule"] for field in dataclasses.fields(cls) if field.name == name
+        )
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]):
+        """Lenient reading of a link: a field that cannot be read keeps its default.
+
+        Returns:
+            The set-up and one message per key not used.
+        """
+        values, problems = {}, []
+        for key, (name, rule) in cls.rules().items():
+            if key not in params:
+                continue
+            try:
+                values[name] = rule.read(params[key])
+                if not rule.check(values[name]):
+                    raise ValueError(key)
+            except ValueError:
+                values.pop(name, None)
+                problems.append(f"{key} must be {rule.allowed}; got {params[key]!r}")
+        return cls(**values), problems
+
+    def to_query(self) -> dict[str, str]:
+        return {key: format_value(getattr(self, name)) for key, (name, _) in self.rules().items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class TwinSetup(QuerySetup):
+    """Puzzle A's three runs: inputs ÷c; weights ÷c; weights ÷c with the exact correction."""
+
+    NAME: ClassVar[str] = "the twin lab"
+    factor: float = _field(255.0, number(MIN_FACTOR, MAX_FACTOR), "twin_factor")  # c
+    optimizer: str = _field("sgd", choices(OPTIMIZERS), "twin_optimizer")  # of all three runs
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepSetup(QuerySetup):
+    """One knob at `count` values from `start` to `stop`, spaced on `scale`."""
+
+    NAME: ClassVar[str] = "this sweep"
+    knob: str = _field("learning_rate", choices(SWEEP_KNOBS), "sweep_knob")
+    scale: str = _field("log", choices(SCALES), "sweep_scale")
+    start: float = _field(0.001, number(-SWEEP_BOUND, SWEEP_BOUND), "sweep_from")
+    stop: float = _field(1.0, number(-SWEEP_BOUND, SWEEP_BOUND), "sweep_to")
+    count: int = _field(4, number(MIN_COUNT, MAX_COUNT, whole=True), "sweep_count")
+
+
+@dataclasses.dataclass(frozen=True)
+class SaturationSetup(QuerySetup):
+    """Puzzle B at init: one first layer, no training, fed `input_kind`."""
+
+    NAME: ClassVar[str] = "the saturation lab"
+    initializer: str = _field("random_normal", choices(KERNEL_INITIALIZERS), "sat_initializer")
+    activation: str = _field("sigmoid", choices(ACTIVATIONS), "sat_activation")
+    stddev: float = _field(1.0, number(*FLOAT_RANGES["init_param"]), "sat_stddev")  # B1: 1.0
+    input_kind: str = _field("uniform", choices(INPUT_KINDS), "sat_input")
+
+
+LAB_SETUPS = (TwinSetup, SweepSetup, SaturationSetup)

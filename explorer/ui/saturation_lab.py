@@ -1,0 +1,113 @@
+"""The Saturation lab: puzzle B's picture for any initializer, activation and input, no training."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explorer import charts, probes, saturation
+from explorer import config as cfg
+from explorer.setups import INPUT_KINDS, SaturationSetup
+from explorer.ui import runs
+
+INTRO = (
+    "**Puzzle B at init, no training.** The first hidden layer of the sidebar's model (its "
+    "width, bias, weight scale and seed) with the initializer, activation and input chosen here."
+)
+MAX_CACHED_PICTURES = 24
+
+
+# `_images` (None for uniform inputs) is not hashed: the dataset follows from the config.
+@st.cache_data(max_entries=MAX_CACHED_PICTURES, show_spinner=False)
+def lab_picture(
+    config: cfg.RunConfig, input_kind: str, _images: np.ndarray | None
+) -> probes.InitActivations:
+    return saturation.saturation_lab(config, input_kind, _images)
+
+
+# The lab's controls, drawn live (nothing trains); returns the set-up.
+def controls_ui() -> SaturationSetup:
+    stored = st.session_state.get(SaturationSetup.__name__) or SaturationSetup()
+    left, middle, right, last = st.columns(4)
+    initializer = left.selectbox(
+        "Initializer",
+        cfg.KERNEL_INITIALIZERS,
+        index=cfg.KERNEL_INITIALIZERS.index(stored.initializer),
+        key="sat_initializer",
+    )
+    activation = middle.selectbox(
+        "Activation",
+        cfg.ACTIVATIONS,
+        index=cfg.ACTIVATIONS.index(stored.activation),
+        key="sat_activation",
+    )
+    bounds = SaturationSetup.rule("stddev")
+    stddev = right.number_input(
+        "Stddev (or limit)",
+        value=stored.stddev,
+        min_value=bounds.low,
+        max_value=bounds.high,
+        format="%g",
+        key="sat_stddev",
+        help=f"For {', '.join(cfg.PARAMETRIC_INITIALIZERS)}; 1.0 is the B1 source.",
+    )
+    kinds = list(INPUT_KINDS)
+    input_kind = last.selectbox(
+        "Input",
+        kinds,
+        index=kinds.index(stored.input_kind),
+        key="sat_input",
+        help="; ".join(f"{key}: {text}" for key, text in INPUT_KINDS.items()),
+    )
+    setup = SaturationSetup(initializer, activation, float(stddev), input_kind)
+    st.session_state[SaturationSetup.__name__] = setup
+    return setup
+
+
+# Puzzle B for any initializer, activation and input: the histogram, and std(z) against theory.
+@st.fragment
+def saturation_lab(base: cfg.RunConfig) -> None:
+    st.markdown(INTRO)
+    setup = controls_ui()
+    images = None
+    if setup.input_kind != "uniform":
+        data = runs.load(base.dataset)
+        if data is None:
+            return
+        images = data.train_images
+    try:
+        config = saturation.lab_config(
+            base, setup.initializer, setup.activation, setup.stddev, setup.input_kind
+        )
+        picture = lab_picture(config, setup.input_kind, images)
+    except ValueError as error:
+        st.error(str(error))
+        return
+    words, share = saturation.saturation_words(setup.activation, picture)
+    chart_column, numbers = st.columns([3, 1])
+    with numbers:
+        if words:
+            st.metric(f"Share {words}", f"{share:.1%}")
+        else:
+            st.metric("Share saturated", "n/a", help=f"{setup.activation} does not saturate")
+        st.metric("Expected std(z)", f"{picture.expected_preactivation_std:.4g}")
+        st.metric("Measured std(z)", f"{picture.measured_preactivation_std:.4g}")
+        st.caption(
+            f"Expected: √(fan_in · E[x²]) · std(W), with fan_in = {cfg.IMAGE_PIXELS}, E[x²] of "
+            "these inputs and std(W) measured on the drawn kernel (not the initializer's "
+            "nominal value)."
+        )
+    inputs = INPUT_KINDS[setup.input_kind]
+    frame = saturation.output_histogram(setup.activation, picture).assign(
+        run=inputs, layer=cfg.FIRST_LAYER
+    )
+    title = (
+        f"{config.hidden_units[0]} {setup.activation} units, {setup.initializer}, "
+        f"{saturation.LAB_SAMPLES} rows of {inputs}"
+    )
+    chart_column.altair_chart(
+        charts.activation_histogram_chart(
+            frame, title=title, saturation_band=probes.saturation_band(setup.activation)
+        ),
+        width="stretch",
+    )

@@ -1,0 +1,269 @@
+"""The sidebar: preset, quick look, the run's controls in one form, and the share link.
+
+Every control is keyed by its `RunConfig` field and bound to the URL; its limits and options are
+the config's own. `sidebar_ui()` draws it all and returns a plain `SidebarChoice`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from explorer import config as cfg
+from explorer import links
+from explorer.presets import COMPARISON_SETS, PRESETS
+from explorer.setups import LAB_SETUPS
+from explorer.ui.text import problem_markdown
+
+CUSTOM = links.CUSTOM
+QUICK_LOOK_SAMPLES = 10_000  # a hosted app on a small CPU share trains on this subset
+QUICK_LOOK_VALIDATION = 2_000
+DEFAULTS = cfg.RunConfig()
+
+
+@dataclasses.dataclass(frozen=True)
+class SidebarChoice:
+    """What the sidebar says: the controls' set-up and what the user asked for."""
+
+    preset: str
+    quick: bool
+    controls: cfg.RunConfig | None  # what the controls describe (what a link shares)
+    problems: tuple[str, ...]  # markdown, when the controls describe no valid set-up
+    pressed: bool  # Train
+    comparison_set: tuple[str, ...] | None  # a set's "Train … and compare" button
+
+    @property
+    def config(self) -> cfg.RunConfig | None:
+        """What is trained: the controls' set-up with quick look applied."""
+        return None if self.controls is None else quick_look(self.controls, self.quick)
+
+
+def quick_look(config: cfg.RunConfig, quick: bool) -> cfg.RunConfig:
+    """With quick look on, at most 10,000 training and 2,000 validation images."""
+    if not quick:
+        return config
+    return config.replace(
+        train_samples=min(config.train_samples, QUICK_LOOK_SAMPLES),
+        validation_samples=min(config.validation_samples, QUICK_LOOK_VALIDATION),
+    )
+
+
+def widget_values(config: cfg.RunConfig) -> dict:
+    values = {name: getattr(config, name) for name in cfg.FIELD_NAMES}
+    values["hidden_units"] = ",".join(map(str, config.hidden_units))
+    return values
+
+
+# Fill every control from the chosen preset (a callback: it runs before the widgets are drawn).
+def apply_preset() -> None:
+    key = st.session_state.get("preset", CUSTOM)
+    if key in PRESETS:
+        st.session_state.update(widget_values(PRESETS[key].config))
+
+
+# On a link's first load, a preset fills the controls the link does not set.
+def preset_from_link() -> None:
+    if "link_loaded" in st.session_state:
+        return
+    st.session_state["link_loaded"] = True
+    key = st.query_params.get("preset")
+    if key in PRESETS:
+        for name, value in widget_values(PRESETS[key].config).items():
+            if name not in st.query_params:  # the link was cleaned: what it holds is usable
+                st.session_state[name] = value
+
+
+# On Train: controls that no longer match the preset make it Custom, so a link stays exact.
+def sync_preset() -> None:
+    key = st.session_state.get("preset", CUSTOM)
+    if key in PRESETS:
+        values = {name: st.session_state.get(name) for name in cfg.FIELD_NAMES}
+        if values != widget_values(PRESETS[key].config):
+            st.session_state["preset"] = CUSTOM
+
+
+# Preset picker, set buttons and the quick-look switch; returns (preset, quick, set pressed).
+def preset_ui() -> tuple[str, bool, tuple[str, ...] | None]:
+    st.sidebar.selectbox(
+        "Preset",
+        [CUSTOM, *PRESETS],
+        key="preset",
+        bind="query-params",
+        on_change=apply_preset,
+        help="Fills the controls with an exact set-up of one of the two source experiments.",
+    )
+    key = st.session_state.get("preset", CUSTOM)
+    if key in PRESETS:
+        st.sidebar.caption(f"**{PRESETS[key].title}.** {PRESETS[key].description}")
+    quick = st.sidebar.toggle(
+        f"Quick look ({QUICK_LOOK_SAMPLES:,} training images)",
+        key="quick",
+        bind="query-params",
+        help="For a hosted app on a small CPU share. Off: presets run at their sources' size.",
+    )
+    chosen_set = None
+    for name, keys in COMPARISON_SETS.items():
+        if key in keys and st.sidebar.button(
+            f"Train {', '.join(keys)} and compare", key=f"train_set_{name}", width="stretch"
+        ):
+            chosen_set = keys
+    return key, quick, chosen_set
+
+
+def _choice(container, name: str, label: str, options, help_text: str | None = None):
+    return container.selectbox(
+        label,
+        options,
+        index=list(options).index(getattr(DEFAULTS, name)),
+        key=name,
+        bind="query-params",
+        help=help_text,
+    )
+
+
+def _number(container, name: str, label: str, help_text: str | None = None, step=None):
+    default = getattr(DEFAULTS, name)
+    is_int = isinstance(default, int)
+    # The config's limits (one place): a value the link checker kept is one the widget takes.
+    low, high = (cfg.INT_RANGES if is_int else cfg.FLOAT_RANGES)[name]
+    return container.number_input(
+        label,
+        value=default,
+        min_value=low,
+        max_value=high,
+        key=name,
+        bind="query-params",
+        help=help_text,
+        format=None if is_int else "%g",
+        step=(step or 1) if is_int else None,
+    )
+
+
+# All the run's knobs inside one form, so editing never interrupts a run; returns the raw values
+# and whether Train was pressed.
+def controls_ui() -> tuple[dict, bool]:
+    values = {}
+    with st.sidebar.form("controls", border=False):
+        pressed = st.form_submit_button(
+            "Train", type="primary", width="stretch", on_click=sync_preset
+        )
+        st.subheader("Data")
+        values["dataset"] = _choice(st, "dataset", "Dataset", cfg.DATASETS)
+        left, right = st.columns(2)
+        values["train_samples"] = _number(left, "train_samples", "Training images", step=1000)
+        values["validation_samples"] = _number(
+            right, "validation_samples", "Validation images", step=500
+        )
+        values["validation_source"] = _choice(
+            st,
+            "validation_source",
+            "Validation from",
+            cfg.VALIDATION_SOURCES,
+            "holdout: the last images of the training set; test: the test set.",
+        )
+        values["input_scaling"] = _choice(st, "input_scaling", "Input scaling", cfg.INPUT_SCALINGS)
+        values["input_divisor"] = _number(
+            st, "input_divisor", "Divide pixels by", "1 keeps raw 0–255 pixels; 255 maps to [0, 1]."
+        )
+
+        st.subheader("Model")
+        values["hidden_units"] = st.text_input(
+            "Hidden layer widths",
+            value=widget_values(DEFAULTS)["hidden_units"],
+            key="hidden_units",
+            bind="query-params",
+            help=f"{cfg.allowed('hidden_units').capitalize()}. The output is Dense(10, softmax).",
+        )
+        values["activation"] = _choice(st, "activation", "Hidden activation", cfg.ACTIVATIONS)
+
+        st.subheader("Initialization")
+        values["kernel_initializer"] = _choice(
+            st,
+            "kernel_initializer",
+            "Kernel initializer",
+            cfg.KERNEL_INITIALIZERS,
+            "glorot_normal_untruncated is seed A's N(0, √(2/(fan_in+fan_out))).",
+        )
+        values["init_param"] = _number(
+            st,
+            "init_param",
+            "Stddev (normal) or limit (uniform)",
+            f"Used by {', '.join(cfg.PARAMETRIC_INITIALIZERS)}.",
+        )
+        values["init_scope"] = _choice(
+            st,
+            "init_scope",
+            "Initializer applies to",
+            cfg.LAYER_SCOPES,
+            "Other layers get Keras's default, GlorotUniform.",
+        )
+        left, right = st.columns(2)
+        values["weight_scale"] = _number(left, "weight_scale", "Divide weights by")
+        values["weight_scale_scope"] = _choice(
+            right, "weight_scale_scope", "…in layers", cfg.WEIGHT_SCALE_SCOPES
+        )
+        values["bias_initializer"] = _choice(
+            st, "bias_initializer", "Bias initializer", cfg.BIAS_INITIALIZERS
+        )
+
+        st.subheader("Training")
+        left, right = st.columns(2)
+        values["loss"] = _choice(left, "loss", "Loss", cfg.LOSSES)
+        values["optimizer"] = _choice(right, "optimizer", "Optimizer", cfg.OPTIMIZERS)
+        left, right = st.columns(2)
+        values["learning_rate"] = _number(left, "learning_rate", "Learning rate")
+        values["first_layer_lr_multiplier"] = _number(
+            right,
+            "first_layer_lr_multiplier",
+            "First-layer lr ×",
+            "Multiplies the first kernel's learning rate; 1/65025 turns A2 into A3.",
+        )
+        left, right = st.columns(2)
+        values["batch_size"] = _number(left, "batch_size", "Batch size")
+        values["epochs"] = _number(right, "epochs", "Epochs")
+        left, right = st.columns(2)
+        values["seed"] = _number(left, "seed", "Random seed")
+        values["checkpoints_per_epoch"] = _number(
+            right, "checkpoints_per_epoch", "Checkpoints / epoch"
+        )
+    return values, pressed
+
+
+def config_from_values(values: dict) -> tuple[cfg.RunConfig | None, list[str]]:
+    """The config the controls describe, or None and the problems as markdown."""
+    params = {name: str(value) for name, value in values.items()}
+    # The widths are typed text: checked as a link's value is, so it is echoed as literal text.
+    _, typed = links.check_value("hidden_units", params["hidden_units"])
+    if typed is not None:
+        return None, [problem_markdown(typed, from_link=False)]
+    config, problems = cfg.parse_query(params)
+    return (None, problems) if problems else (config, [])
+
+
+def sidebar_ui() -> SidebarChoice:
+    """Draw the sidebar; return what it says."""
+    preset_from_link()
+    preset, quick, chosen_set = preset_ui()
+    values, pressed = controls_ui()
+    controls, problems = config_from_values(values)
+    return SidebarChoice(preset, quick, controls, tuple(problems), pressed, chosen_set)
+
+
+def share_link(choice: SidebarChoice, view: str | None = None) -> str:
+    """A link to this page with the controls, quick look, the labs' set-ups and the open view."""
+    config = choice.controls
+    query = config.to_query() if config is not None else {}
+    if choice.preset != CUSTOM:
+        query = {"preset": choice.preset, **query}
+    if choice.quick:
+        query["quick"] = "true"
+    for setup in LAB_SETUPS:
+        stored = st.session_state.get(setup.__name__)
+        if stored is not None and stored != setup():
+            query.update(stored.to_query())
+    if view:
+        query["view"] = view
+    base = (st.context.url or "").split("?")[0]
+    return f"{base}?{urlencode(query)}"

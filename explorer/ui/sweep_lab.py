@@ -1,0 +1,115 @@
+"""The Sweep: one knob of the sidebar's set-up across a range, every value a run."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer import charts, sweep
+from explorer import config as cfg
+from explorer.setups import SCALES, SWEEP_KNOBS, SweepSetup
+from explorer.ui import runs
+from explorer.ui.views import diverged_banner, stored_results
+
+INTRO = (
+    "**One knob, many runs.** Each value trains the sidebar's set-up with that one knob changed; "
+    "every run is cached, so widening a sweep only trains the new values."
+)
+
+
+# The sweep's own form, filled from the session's set-up; returns the set-up and whether pressed.
+def controls_ui() -> tuple[SweepSetup, bool]:
+    stored = st.session_state.get(SweepSetup.__name__) or SweepSetup()
+    with st.form("sweep_form"):
+        left, right = st.columns(2)
+        knob = left.selectbox(
+            "Knob",
+            list(SWEEP_KNOBS),
+            index=list(SWEEP_KNOBS).index(stored.knob),
+            key="sweep_knob",
+            help="hidden_width gives every hidden layer the same width; init_stddev needs "
+            f"{', '.join(cfg.PARAMETRIC_INITIALIZERS)}.",
+        )
+        scale = right.selectbox(
+            "Spacing", SCALES, index=SCALES.index(stored.scale), key="sweep_scale"
+        )
+        first, second, third = st.columns(3)
+        bounds = SweepSetup.rule("start")
+        start = first.number_input(
+            "From",
+            value=stored.start,
+            min_value=bounds.low,
+            max_value=bounds.high,
+            format="%g",
+            key="sweep_from",
+        )
+        stop = second.number_input(
+            "To",
+            value=stored.stop,
+            min_value=bounds.low,
+            max_value=bounds.high,
+            format="%g",
+            key="sweep_to",
+        )
+        counts = SweepSetup.rule("count")
+        count = third.number_input(
+            "Values",
+            value=stored.count,
+            min_value=int(counts.low),
+            max_value=int(counts.high),
+            step=1,
+            key="sweep_count",
+        )
+        pressed = st.form_submit_button("Run the sweep", type="primary")
+    setup = SweepSetup(knob, scale, float(start), float(stop), int(count))
+    st.session_state[SweepSetup.__name__] = setup
+    return setup, pressed
+
+
+# One knob across a range: every value a cached run, read against the knob.
+@st.fragment
+def sweep_lab(base: cfg.RunConfig | None) -> None:
+    st.markdown(INTRO)
+    setup, pressed = controls_ui()
+    spec = SWEEP_KNOBS[setup.knob]
+    st.caption(
+        "Ranges worth a first look: "
+        + "; ".join(f"{name} {k.start:g}–{k.stop:g}" for name, k in SWEEP_KNOBS.items())
+        + "."
+    )
+    if base is None:
+        st.info("The sweep builds on the sidebar's set-up: fix its problems first.")
+        return
+    try:
+        values = sweep.sweep_values(
+            setup.start, setup.stop, setup.count, setup.scale, integer=spec.integer
+        )
+        configs = sweep.sweep_configs(base, setup.knob, values)
+    except ValueError as error:
+        st.error(str(error))
+        return
+    st.caption(
+        f"{len(values)} runs of {base.total_steps:,} steps, {spec.field} = "
+        + ", ".join(f"{value:g}" for value in values)
+    )
+    labels = {
+        f"{setup.knob} = {value:g}": config for value, config in zip(values, configs, strict=True)
+    }
+    lab = {"sweep_lab": {"setup": setup, "values": values, "configs": labels}}
+    if pressed and runs.start(labels, SweepSetup.NAME, then=lab):
+        st.rerun()  # the whole page: trainings wait above the views
+    lab = st.session_state.get("sweep_lab")
+    results = stored_results(lab["configs"]) if lab else None
+    if not results:
+        st.info("Press **Run the sweep** to train every value.")
+        return
+    diverged_banner(results)
+    knob = lab["setup"].knob
+    table = sweep.sweep_table(knob, lab["values"], list(results.values()))
+    log_x = lab["setup"].scale == "log"
+    st.altair_chart(
+        charts.sweep_chart(table, SWEEP_KNOBS[knob].label, log_x=log_x), width="stretch"
+    )
+    st.caption(
+        "Final validation accuracy and loss (a diverged run is a red cross at the bottom) and the "
+        "first layer at init, measured on the probe batch."
+    )

@@ -1,0 +1,130 @@
+"""The Twin lab: puzzle A answered with three runs that share their pre-activations at init."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer import charts, compare, probes, twin
+from explorer import config as cfg
+from explorer import train as training
+from explorer.setups import TwinSetup
+from explorer.ui import runs
+from explorer.ui.views import diverged_banner, stored_results
+
+INTRO = (
+    "**Puzzle A, answered on one seed.** Three runs of the sidebar's set-up start with the same "
+    "first-layer pre-activations: **1** inputs ÷c; **2** raw inputs with the first layer's "
+    "weights ÷c; **3** run 2 with the exact correction for the optimizer. The lab sets the input "
+    "scaling, the weight scale (first layer only) and the first-layer learning rate; everything "
+    "else (data, model, initializer, learning rate, batch, epochs, seed) comes from the sidebar."
+)
+EPSILON_NOTE = (
+    "Adam and RMSprop also need epsilon ×c, because it is added to a gradient size that is c "
+    "times larger. The engine does this by itself: the first kernel's epsilon follows the weight "
+    "scale (×c for Adam; ×c² for RMSprop, whose Keras epsilon sits inside the square root). So "
+    "run 3 only sets its first-layer learning rate ÷c."
+)
+RELU_KINK_NOTE = (
+    "With ReLU-like units and a c that is not a power of two, ÷c is rounded in float32: after "
+    "a few hundred steps one z can land on the other side of the kink at 0 and run 3 leaves "
+    "run 1 (a jump in the gap chart). c = 256 is exact: runs 1 and 3 then agree to the last bit."
+)
+
+
+# The lab's own form, filled from the session's set-up; returns the set-up and whether pressed.
+def controls_ui() -> tuple[TwinSetup, bool]:
+    stored = st.session_state.get(TwinSetup.__name__) or TwinSetup()
+    factor_rule = TwinSetup.rule("factor")
+    with st.form("twin_form"):
+        left, right = st.columns(2)
+        factor = left.number_input(
+            "Factor c",
+            value=stored.factor,
+            min_value=factor_rule.low,
+            max_value=factor_rule.high,
+            format="%g",
+            key="twin_factor",
+            help="Run 1 divides the inputs by c; runs 2 and 3 divide the first-layer weights.",
+        )
+        options = list(cfg.OPTIMIZERS)
+        optimizer = right.selectbox(
+            "Optimizer of the three runs",
+            options,
+            index=options.index(stored.optimizer),
+            key="twin_optimizer",
+        )
+        pressed = st.form_submit_button("Train the three twins", type="primary")
+    setup = TwinSetup(factor=float(factor), optimizer=optimizer)
+    st.session_state[TwinSetup.__name__] = setup
+    return setup, pressed
+
+
+# Puzzle A answered: three runs, their histograms, curves, first steps and the derivation.
+@st.fragment
+def twin_lab(base: cfg.RunConfig | None) -> None:
+    st.markdown(INTRO)
+    setup, pressed = controls_ui()
+    if base is None:
+        st.info("The twin lab builds on the sidebar's set-up: fix its problems first.")
+        return
+    try:
+        configs = twin.twin_configs(base, setup.factor, setup.optimizer)
+    except ValueError as error:
+        st.error(str(error))
+        return
+    advice = twin.learning_rate_advice(setup.optimizer, base.learning_rate)
+    if advice:
+        st.caption(advice)
+    lab = {"twin_lab": {"setup": setup, "configs": configs}}
+    if pressed and runs.start(configs, TwinSetup.NAME, then=lab):
+        st.rerun()  # the whole page: trainings wait above the views
+    lab = st.session_state.get("twin_lab")
+    results = stored_results(lab["configs"]) if lab else None
+    if not results:
+        st.info("Press **Train the three twins** to train them (one seed, three runs).")
+        return
+    results_view(lab["setup"], results)
+
+
+def results_view(setup: TwinSetup, results: dict[str, training.RunResult]) -> None:
+    factor, optimizer = setup.factor, setup.optimizer
+    config = next(iter(results.values())).config
+    st.caption(
+        f"Trained: {optimizer}, learning rate {config.learning_rate:g}, {config.activation}, "
+        f"{config.train_samples:,} images × {config.epochs} epoch(s), batch "
+        f"{config.batch_size}, seed {config.seed}."
+    )
+    diverged_banner(results)
+    numbers = twin.derivation_numbers(factor, optimizer, results)
+    st.markdown("#### Why runs 1 and 2 part, and why run 3 does not")
+    st.markdown(twin.derivation_markdown(optimizer, numbers))
+    if optimizer in twin.ADAPTIVE:
+        st.caption(EPSILON_NOTE)
+    left, right = st.columns([3, 2])
+    ratios = twin.first_step_ratios(results)
+    left.dataframe(
+        ratios,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "run": "run",
+            "gradient_norm": st.column_config.NumberColumn("‖∇W‖, step 1", format="%.4g"),
+            "update_ratio": st.column_config.NumberColumn("‖ΔW‖/‖W‖, step 1", format="%.4g"),
+            "ratio_to_first": st.column_config.NumberColumn("× run 1", format="%.6g"),
+        },
+    )
+    right.altair_chart(charts.first_step_ratio_chart(ratios), width="stretch")
+    st.markdown("#### Pre-activations: identical at init")
+    st.caption("Checkpoint 0 is init: the three histograms coincide. Drag the slider to part them.")
+    st.altair_chart(
+        charts.preactivation_chart(compare.preactivation_table(results)), width="stretch"
+    )
+    st.markdown("#### Curves: run 3 lies on run 1")
+    st.altair_chart(charts.curves_chart(compare.curves_table(results)), width="stretch")
+    st.caption(
+        "Each step's distance from run 1's loss: run 2 parts at once; run 3 stays near 0 "
+        f"(a gap of exactly 0, bit-identical, is drawn at {charts.GAP_FLOOR:g})."
+    )
+    st.altair_chart(charts.loss_gap_chart(twin.loss_gaps(results), list(results)), width="stretch")
+    if config.activation in probes.RELU_LIKE and not twin.factor_is_exact(factor):
+        st.caption(RELU_KINK_NOTE)
