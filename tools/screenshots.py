@@ -1,8 +1,8 @@
-"""Write the README's screenshots of the main views: `python tests/screenshots.py`.
+"""Write the README's screenshots of the main views: `python tools/screenshots.py`.
 
 Starts `streamlit run app.py` on a free port, drives Debian's Chromium (1400 px wide) through
 the views with quick-look set-ups (10,000 training images; about a minute in all on two cores)
-and saves PNGs, cropped to the part of the page that matters, to tests/screenshots/.
+and saves PNGs, cropped to the part of the page that matters, to docs/images/.
 B2/B3 are MNIST presets; this uses Fashion-MNIST in their place (MNIST may not be available).
 """
 
@@ -13,9 +13,10 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import e2e
 
-OUT_DIR = Path(__file__).resolve().parent / "screenshots"
+OUT_DIR = Path(__file__).resolve().parents[1] / "docs" / "images"
 WINDOW = {"width": 1400, "height": 2400}  # tall: Streamlit's main area scrolls on its own
 MARGIN = 12
 

@@ -1,4 +1,4 @@
-"""Cold start and memory of the app: `python tests/cold_start.py [--repeat N]`.
+"""Cold start and memory of the app: `python tools/cold_start.py [--repeat N]`.
 
 Measures, in a real browser, the seconds from `streamlit run app.py` (the process starting) to
 the first chart of the default preset, and the server's peak memory:
@@ -19,7 +19,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import e2e
 
 URL_PATH = "/?preset=A1&quick=true"
