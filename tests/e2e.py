@@ -250,9 +250,12 @@ def expect_number(page, label: str, value: str, timeout: float = 10) -> None:
     expect(number_input(page, label)).to_have_value(value, timeout=timeout * 1000)
 
 
-def open_tab(page, name: str):
-    """Click the main area's tab `name`; returns its visible panel."""
-    page.get_by_role("tab", name=name, exact=True).click()
+def open_tab(page, name: str, timeout: float = RUN_SECONDS):
+    """Click the main area's tab `name` and wait for the view to be drawn (only the open view
+    renders: a click reruns the script); returns its visible panel."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if tab.get_attribute("aria-selected") != "true":
+        act_and_wait(page, tab.click, timeout)
     return page.locator("[data-testid=stTabPanel]:visible")
 
 

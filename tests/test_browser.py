@@ -105,6 +105,9 @@ def test_preset_trains_shows_charts_and_its_share_link_restores_it(server, new_p
     assert e2e.combobox_value(restored, "Preset") == "A3"
     assert float(e2e.number_value(restored, "First-layer lr ×")) == pytest.approx(1 / 255**2)
     assert restored.get_by_role("switch", name=QUICK_LOOK).is_checked()
+    open_view = restored.get_by_role("tab", selected=True)
+    assert open_view.inner_text().strip() == query["view"][0]  # the link opens its view
+    e2e.open_tab(restored, "Summary")
     assert restored.get_by_text("Nothing trained yet").is_visible()  # a link never trains
 
 

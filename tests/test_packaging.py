@@ -70,3 +70,21 @@ def test_readme_has_one_command_to_run_the_app_and_one_to_run_the_tests():
     readme = (ROOT / "README.md").read_text()
     assert readme.count("pip install -e . && streamlit run app.py") == 1
     assert readme.count('pip install -e ".[test]" && pytest') == 1
+
+
+def test_the_engine_imports_no_streamlit(tmp_path):
+    """ruff's banned-API rule (TID251) holds for the sources, and it does catch a violation."""
+    import shutil
+    import subprocess
+    import sys
+
+    ruff = [sys.executable, "-m", "ruff", "check", "--select", "TID251", "--no-cache"]
+    clean = subprocess.run([*ruff, "."], cwd=ROOT, capture_output=True, text=True)
+    assert clean.returncode == 0, clean.stdout
+    (tmp_path / "explorer" / "ui").mkdir(parents=True)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    (tmp_path / "explorer" / "engine.py").write_text("import streamlit\n")
+    (tmp_path / "explorer" / "ui" / "page.py").write_text("import streamlit\n")
+    caught = subprocess.run([*ruff, "."], cwd=tmp_path, capture_output=True, text=True)
+    assert caught.returncode == 1
+    assert "explorer/engine.py" in caught.stdout and "page.py" not in caught.stdout
