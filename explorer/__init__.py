@@ -1,4 +1,4 @@
 """Initialization & Scaling Explorer: the engine behind the Streamlit app.
 
-Nothing here imports streamlit; `app.py` only wires widgets to these functions.
+Nothing here imports streamlit but `explorer.ui`, the page that `app.py` routes to (ruff enforces it).
 """

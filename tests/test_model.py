@@ -116,3 +116,24 @@ def test_epsilon_follows_gradient_scale():
     rmsprop = make_optimizer(RunConfig(optimizer="rmsprop"), 0.001, gradient_scale=255.0)
     assert adam.epsilon == pytest.approx(1e-7 * 255)
     assert rmsprop.epsilon == pytest.approx(1e-7 * 255**2)
+
+
+def test_pixel_histogram_counts_the_scaled_pixels():
+    from explorer.config import RunConfig
+    from explorer.model import PIXEL_BINS, PIXEL_SAMPLE, pixel_histogram
+
+    images = np.random.default_rng(0).integers(0, 256, (1500, 28, 28), dtype=np.uint8)
+    divided = pixel_histogram(RunConfig(input_divisor=255.0), images)
+    assert len(divided) == PIXEL_BINS and divided["count"].sum() == PIXEL_SAMPLE * 784
+    assert divided["bin_start"].min() >= 0 and divided["bin_end"].max() <= 1.0
+    standardized = pixel_histogram(RunConfig(input_scaling="standardize"), images)
+    middles = (standardized["bin_start"] + standardized["bin_end"]) / 2
+    mean = float((middles * standardized["count"]).sum() / standardized["count"].sum())
+    assert abs(mean) < 0.05  # centred on the training pixels' mean
+
+
+def test_saturation_band_is_sigmoid_only():
+    from explorer.probes import SATURATION_HIGH, SATURATION_LOW, saturation_band
+
+    assert saturation_band("sigmoid") == (SATURATION_LOW, SATURATION_HIGH)
+    assert saturation_band("tanh") is None and saturation_band("relu") is None

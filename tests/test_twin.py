@@ -140,3 +140,15 @@ def test_adam_twin_agrees_loosely_and_grows_by_c(fashion):
     assert ratios.iloc[2] == pytest.approx(1.0, rel=1e-3)
     text = twin.derivation_markdown("adam", twin.derivation_numbers(255.0, "adam", runs))
     assert "epsilon ×c" in text and "c = 255" in text
+
+
+def test_only_powers_of_two_are_exact_in_float32():
+    assert twin.factor_is_exact(256) and twin.factor_is_exact(0.5)
+    assert not twin.factor_is_exact(255) and not twin.factor_is_exact(1000)
+
+
+def test_adaptive_optimizers_get_learning_rate_advice():
+    assert "near 0.001" in twin.learning_rate_advice("adam", 0.1)
+    assert "0.1" in twin.learning_rate_advice("rmsprop", 0.1)
+    assert twin.learning_rate_advice("adam", 0.001) is None
+    assert twin.learning_rate_advice("sgd", 0.1) is None
