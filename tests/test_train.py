@@ -76,45 +76,12 @@ def test_sigmoid_mse_run_measures_saturation(fashion):
     assert edges[0] == 0.0 and edges[-1] == 1.0
 
 
-def test_sgd_twin_reproduces_scaled_inputs(fashion):
-    """Puzzle A's answer: raw inputs, W ÷255 and the first lr ÷255² retrace inputs ÷255.
-
-    tanh keeps the network smooth: with ReLU, float32 rounding of ÷255 can put a z on the
-    other side of the kink and the twins part after a few hundred steps (see the next test).
-    """
-    config = small(A1, samples=12_800, activation="tanh")  # 400 steps
-    reference = train(config, fashion)
-    corrected = train(twin(config, 255.0, 1 / 255**2), fashion)
-    uncorrected = train(twin(config, 255.0, 1.0), fashion)
-    assert len(reference.step_loss) == len(corrected.step_loss) == 400
-    assert np.abs(corrected.step_loss - reference.step_loss).max() < 1e-4
-    assert np.abs(uncorrected.step_loss[:50] - reference.step_loss[:50]).max() > 0.5
-
-
 def test_power_of_two_twin_is_bit_identical_with_relu(fashion):
     """÷256 is exact in float32, so the A1/A3 pair with c = 256 agrees to the last bit."""
     config = small(A1, samples=12_800)
     reference = train(config.replace(input_divisor=256.0), fashion)
     corrected = train(twin(config, 256.0, 1 / 256**2), fashion)
     np.testing.assert_array_equal(corrected.step_loss, reference.step_loss)
-
-
-@pytest.mark.parametrize(
-    ("optimizer", "learning_rate", "multiplier", "steps", "tolerance"),
-    [
-        ("momentum", 0.01, 1 / 255**2, 400, 1e-4),
-        ("adam", 0.001, 1 / 255, 100, 1e-3),
-        ("rmsprop", 0.001, 1 / 255, 100, 1e-3),
-    ],
-)
-def test_optimizer_twins(fashion, optimizer, learning_rate, multiplier, steps, tolerance):
-    config = small(
-        A1, samples=12_800, activation="tanh", optimizer=optimizer, learning_rate=learning_rate
-    )
-    reference = train(config, fashion)
-    corrected = train(twin(config, 255.0, multiplier), fashion)
-    gap = np.abs(corrected.step_loss[:steps] - reference.step_loss[:steps]).max()
-    assert gap < tolerance
 
 
 def test_uncorrected_a2_diverges_without_raising(fashion):

@@ -130,6 +130,14 @@ def test_momentum_twin_is_tight(fashion):
     assert twin.first_step_ratios(runs).ratio_to_first.iloc[1] == pytest.approx(255**2, rel=0.1)
 
 
+def test_rmsprop_twin_agrees_loosely(fashion):
+    """RMSprop's epsilon sits inside its square root: the engine scales it by c² (not c)."""
+    runs = train_twins(fashion, base(samples=3_200, learning_rate=0.001), 255.0, "rmsprop")
+    first, _, third = runs.values()  # 100 steps each
+    assert np.abs(third.step_loss - first.step_loss).max() < 1e-3
+    assert twin.first_step_ratios(runs).ratio_to_first.iloc[1] == pytest.approx(255, rel=0.1)
+
+
 def test_adam_twin_agrees_loosely_and_grows_by_c(fashion):
     runs = train_twins(fashion, base(samples=3_200, learning_rate=0.001), 255.0, "adam")
     first, second, third = runs.values()  # 100 steps each
