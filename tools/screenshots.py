@@ -51,8 +51,6 @@ def comparison_a(page, url: str, out: Path) -> None:
     e2e.open_app(page, f"{url}/?preset=A1&quick=true")
     set_button = e2e.sidebar(page).get_by_role("button", name="Train A1, A2, A3 and compare")
     e2e.act_and_wait(page, set_button.click)
-    train = e2e.train_button(page)
-    crop(page, out / "a123_overview.png", page.locator("[data-testid=stMain]"), train, True)
     for tab, name in [
         ("Curves", "a123_curves.png"),
         ("Pre-activations", "a123_preactivations.png"),
@@ -61,6 +59,12 @@ def comparison_a(page, url: str, out: Path) -> None:
         panel = e2e.open_tab(page, tab)
         panel.locator(e2e.DRAWN_CHART_SELECTOR).first.wait_for()
         crop(page, out / name, runs_picker(page), panel_bottom(panel))
+    # Back on Summary (a rerun: the training's progress and Cancel button are gone), the whole
+    # window down to the lower of the sidebar's form and the Summary's tables.
+    panel = e2e.open_tab(page, "Summary")
+    parts = [e2e.sidebar(page).locator("[data-testid=stForm]"), panel_bottom(panel)]
+    bottom = max(parts, key=lambda part: part.bounding_box()["y"] + part.bounding_box()["height"])
+    crop(page, out / "a123_overview.png", page.locator("[data-testid=stMain]"), bottom, True)
 
 
 def saturation_b1(page, url: str, out: Path) -> None:
