@@ -65,6 +65,7 @@ def test_opens_without_training(fashion, train_calls):
     assert any("Nothing trained yet" in info.value for info in app.info)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", [key for key, preset in PRESETS.items() if preset.trains])
 def test_every_trainable_preset_runs_from_a_link(fashion, train_calls, key):
     dataset = "fashion_mnist"  # MNIST cannot be had on the build machines
@@ -100,6 +101,7 @@ def test_b1_shows_saturation_without_training(fashion, train_calls):
     assert charts(app)
 
 
+@pytest.mark.slow
 def test_bad_link_shows_messages_and_the_app_still_works(fashion, train_calls):
     app = open_app(epochs="lots", learning_rate="-1", activation="swish", preset="Z9")
     assert not app.exception
@@ -133,6 +135,7 @@ def test_out_of_range_control_gives_message_not_exception(fashion, train_calls):
     assert not train_calls
 
 
+@pytest.mark.slow
 def test_rerun_of_a_finished_configuration_does_not_train_again(fashion, train_calls):
     app = press_train(open_app(preset="A1", **SMALL))
     assert len(train_calls) == 1
@@ -143,6 +146,7 @@ def test_rerun_of_a_finished_configuration_does_not_train_again(fashion, train_c
     assert not other_session.exception
 
 
+@pytest.mark.slow
 def test_compare_overlays_two_runs(fashion, train_calls):
     app = press_train(open_app(preset="A1", **SMALL))
     app.number_input(key="weight_scale").set_value(255.0)  # inputs stay ÷255: not a preset
@@ -182,6 +186,7 @@ def generated_mnist(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
+@pytest.mark.slow
 def test_comparison_set_button_trains_the_set(generated_mnist, train_calls):
     app = open_app(preset="B2", quick="true")
     button = next(b for b in app.button if b.label.startswith("Train B2, B3"))
@@ -231,6 +236,7 @@ def page_text(app: AppTest) -> str:
     return " ".join(markdown.value for markdown in app.markdown)
 
 
+@pytest.mark.slow
 def test_twin_lab_trains_three_runs_and_explains_them(fashion, train_calls):
     app = open_app(twin_factor="256", twin_optimizer="sgd", view="Twin lab", **SMALL)
     assert not app.exception and not train_calls
@@ -253,6 +259,7 @@ def test_twin_lab_trains_three_runs_and_explains_them(fashion, train_calls):
     assert len(train_calls) == 3 and "c² = 65,536" in page_text(app)
 
 
+@pytest.mark.slow
 def test_twin_lab_with_adam_names_the_epsilon(fashion, train_calls):
     app = open_app(
         twin_factor="255", twin_optimizer="adam", learning_rate="0.001", view="Twin lab", **SMALL
@@ -264,6 +271,7 @@ def test_twin_lab_with_adam_names_the_epsilon(fashion, train_calls):
     assert any("inside the square root" in caption.value for caption in app.caption)
 
 
+@pytest.mark.slow
 def test_sweep_trains_every_value_and_draws_its_chart(fashion, train_calls):
     params = {"sweep_knob": "learning_rate", "sweep_from": "0.01", "sweep_to": "1"}
     app = open_app(sweep_scale="log", sweep_count="3", view="Sweep", **params, **SMALL)

@@ -1,8 +1,12 @@
 """The benchmark's plain-`fit` reference trains the same model as `train()` (no timing here)."""
 
+import pytest
+
 from explorer import bench
 from explorer.presets import PRESETS
 from explorer.train import train
+
+pytestmark = pytest.mark.slow  # each test trains (and fits) real runs
 
 
 def test_fit_reference_learns_like_train(fashion):

@@ -16,6 +16,7 @@ from explorer.presets import PRESETS
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(not e2e.CHROMIUM.exists(), reason=e2e.NO_CHROMIUM),
     pytest.mark.usefixtures("fashion"),  # the app trains on it: skips as the fixture says
 ]

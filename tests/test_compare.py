@@ -33,6 +33,7 @@ def two_runs(fashion):
     }
 
 
+@pytest.mark.slow
 def test_tables_carry_every_run(two_runs):
     curves = compare.curves_table(two_runs)
     assert set(curves.run) == set(two_runs)
@@ -47,6 +48,7 @@ def test_tables_carry_every_run(two_runs):
     assert set(compare.activations_at_init_table(two_runs).layer) == {"hidden_1", "hidden_2"}
 
 
+@pytest.mark.slow
 def test_history_csv_reads_back(two_runs):
     table = pd.read_csv(io.StringIO(compare.history_csv(two_runs)))
     assert set(table.run) == set(two_runs)
@@ -57,6 +59,7 @@ def test_history_csv_reads_back(two_runs):
     assert len(table) == expected_rows
 
 
+@pytest.mark.slow
 def test_diagnosis_speaks_of_divergence_dead_units_and_progress(two_runs):
     scaled = diagnosis.diagnose(two_runs["scaled"])
     assert "the network is learning" in scaled[-1]
@@ -69,6 +72,7 @@ def test_diagnosis_speaks_of_divergence_dead_units_and_progress(two_runs):
     assert table.set_index("measure").loc["diverged", "value"].startswith("yes, at step")
 
 
+@pytest.mark.slow
 def test_diagnosis_reports_saturation_at_init(fashion):
     config = PRESETS["B2"].config.replace(
         dataset="fashion_mnist",

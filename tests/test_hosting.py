@@ -68,6 +68,7 @@ def test_subnormal_divisor_is_refused_and_the_data_view_draws(fashion, text):
     assert any("bin_start" in chart.proto.spec for chart in charts(app))  # the pixel histogram
 
 
+@pytest.mark.slow
 def test_standardize_works_in_every_view(fashion, train_calls):
     app = open_app(input_scaling="standardize", **SMALL)
     assert not app.exception, app.exception
@@ -78,6 +79,7 @@ def test_standardize_works_in_every_view(fashion, train_calls):
     assert len(charts_in_every_view(app)) >= 9  # every run view, the data view and the lab
 
 
+@pytest.mark.slow
 def test_fraction_spelling_reaches_the_widget_and_trains_a3(fashion, train_calls):
     app = open_app(preset="A3", first_layer_lr_multiplier="1/65025", **SMALL)
     assert not app.exception and not app.warning
@@ -176,12 +178,13 @@ def test_corrupt_data_dir_is_reported_once_and_nothing_crashes(
 ):
     folder = tmp_path / "fashion_mnist"
     folder.mkdir()
+    small = 2_000  # a valid dataset but for one corrupt block: size does not matter here
     for name, array in zip(
         data.IDX_FILE_NAMES,
         (fashion.train_images, fashion.train_labels, fashion.test_images, fashion.test_labels),
         strict=True,
     ):
-        data.write_idx(folder / f"{name}.gz", array)
+        data.write_idx(folder / f"{name}.gz", array[:small])
     corrupt_gzip(folder / "train-images-idx3-ubyte.gz")
     with pytest.raises(OSError):  # the file is really broken
         gzip.decompress((folder / "train-images-idx3-ubyte.gz").read_bytes())

@@ -112,6 +112,7 @@ def learning_rate_runs(fashion):
     ]
 
 
+@pytest.mark.slow
 def test_table_from_real_runs(learning_rate_runs):
     values, results = learning_rate_runs
     table = sweep.sweep_table("learning_rate", values, results)
@@ -128,6 +129,7 @@ def test_table_from_real_runs(learning_rate_runs):
     assert len(spec["vconcat"]) == 3
 
 
+@pytest.mark.slow
 def test_sigmoid_sweep_measures_saturation_and_counts_must_match(learning_rate_runs):
     values, results = learning_rate_runs
     assert sweep.saturation_metric("sigmoid") == ("saturation_at_init", "saturated_share")

@@ -38,6 +38,7 @@ def test_checkpoints_cover_step_zero_early_steps_and_epochs():
     assert steps[-1] == config.total_steps
 
 
+@pytest.mark.slow
 def test_short_real_training_learns_and_records_everything(fashion):
     seen = []
     result = train(small(A1), fashion, on_checkpoint=lambda partial: seen.append(partial))
@@ -66,6 +67,7 @@ def test_short_real_training_learns_and_records_everything(fashion):
     assert result.histogram_table("hidden_1")["count"].sum() > 0
 
 
+@pytest.mark.slow
 def test_sigmoid_mse_run_measures_saturation(fashion):
     config = small(PRESETS["B2"].config.replace(dataset="fashion_mnist"), init_param=1.0)
     result = train(config, fashion)
@@ -76,6 +78,7 @@ def test_sigmoid_mse_run_measures_saturation(fashion):
     assert edges[0] == 0.0 and edges[-1] == 1.0
 
 
+@pytest.mark.slow
 def test_power_of_two_twin_is_bit_identical_with_relu(fashion):
     """÷256 is exact in float32, so the A1/A3 pair with c = 256 agrees to the last bit."""
     config = small(A1, samples=12_800)
@@ -84,6 +87,7 @@ def test_power_of_two_twin_is_bit_identical_with_relu(fashion):
     np.testing.assert_array_equal(corrected.step_loss, reference.step_loss)
 
 
+@pytest.mark.slow
 def test_uncorrected_a2_diverges_without_raising(fashion):
     result = train(PRESETS["A2"].config.replace(epochs=1), fashion)
     assert result.diverged and result.diverged_step <= 10
@@ -94,6 +98,7 @@ def test_uncorrected_a2_diverges_without_raising(fashion):
     assert result.history.step.iloc[-1] < result.diverged_step
 
 
+@pytest.mark.slow
 def test_same_config_and_seed_same_numbers(fashion):
     config = small(A1, samples=2_000)
     first, second = train(config, fashion), train(config, fashion)
@@ -106,6 +111,7 @@ def test_same_config_and_seed_same_numbers(fashion):
     assert not np.array_equal(first.step_loss, other.step_loss)
 
 
+@pytest.mark.slow
 def test_twenty_epoch_result_pickles_small(fashion):
     result = train(PRESETS["B2"].config.replace(dataset="fashion_mnist"), fashion)
     assert len(result.history) >= 20 * 10
@@ -146,6 +152,7 @@ def test_b1_init_only_saturates_and_matches_variance_formula():
     assert glorot.saturated_share < 0.1
 
 
+@pytest.mark.slow
 def test_cut_calls_train_the_same_steps_and_hear_a_stop(fashion, monkeypatch):
     from explorer import budget
     from explorer.train import TrainingStopped

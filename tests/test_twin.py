@@ -59,9 +59,7 @@ def test_growth_is_c_squared_for_sgd_and_c_for_adaptive_optimizers():
 
 @pytest.mark.parametrize("factor", [0, -1, math.inf, math.nan, 2e6, 1e-4, True, "255"])
 def test_bad_factor_is_rejected_with_what_is_allowed(factor):
-    with pytest.raises(
-        ValueError, match=r"twin_factor must be a number from 0.001 to 1e\+06"
-    ):
+    with pytest.raises(ValueError, match=r"twin_factor must be a number from 0.001 to 1e\+06"):
         twin.twin_configs(A1, factor, "sgd")
 
 
@@ -89,6 +87,7 @@ def sgd_twins(fashion):
     return train_twins(fashion, base(), 255.0, "sgd")  # 400 steps each
 
 
+@pytest.mark.slow
 def test_sgd_corrected_twin_retraces_scaled_inputs(sgd_twins):
     first, second, third = sgd_twins.values()
     assert len(first.step_loss) == len(third.step_loss) == 400
@@ -99,6 +98,7 @@ def test_sgd_corrected_twin_retraces_scaled_inputs(sgd_twins):
     np.testing.assert_array_equal(first.preactivation_counts[0], third.preactivation_counts[0])
 
 
+@pytest.mark.slow
 def test_sgd_first_step_grows_by_c_squared_and_correction_undoes_it(sgd_twins):
     ratios = twin.first_step_ratios(sgd_twins)
     assert list(ratios.columns) == ["run", "gradient_norm", "update_ratio", "ratio_to_first"]
@@ -109,6 +109,7 @@ def test_sgd_first_step_grows_by_c_squared_and_correction_undoes_it(sgd_twins):
     assert ratios.gradient_norm.iloc[1] / ratios.gradient_norm.iloc[0] == pytest.approx(255, 0.01)
 
 
+@pytest.mark.slow
 def test_derivation_quotes_this_lab_numbers(sgd_twins):
     numbers = twin.derivation_numbers(255.0, "sgd", sgd_twins)
     assert numbers["expected_growth"] == 65025
@@ -123,6 +124,7 @@ def test_derivation_quotes_this_lab_numbers(sgd_twins):
     assert set(gaps.run) == set(list(sgd_twins)[1:])
 
 
+@pytest.mark.slow
 def test_momentum_twin_is_tight(fashion):
     runs = train_twins(fashion, base(learning_rate=0.01), 255.0, "momentum")
     first, _, third = runs.values()
@@ -130,6 +132,7 @@ def test_momentum_twin_is_tight(fashion):
     assert twin.first_step_ratios(runs).ratio_to_first.iloc[1] == pytest.approx(255**2, rel=0.1)
 
 
+@pytest.mark.slow
 def test_rmsprop_twin_agrees_loosely(fashion):
     """RMSprop's epsilon sits inside its square root: the engine scales it by c² (not c)."""
     runs = train_twins(fashion, base(samples=3_200, learning_rate=0.001), 255.0, "rmsprop")
@@ -138,6 +141,7 @@ def test_rmsprop_twin_agrees_loosely(fashion):
     assert twin.first_step_ratios(runs).ratio_to_first.iloc[1] == pytest.approx(255, rel=0.1)
 
 
+@pytest.mark.slow
 def test_adam_twin_agrees_loosely_and_grows_by_c(fashion):
     runs = train_twins(fashion, base(samples=3_200, learning_rate=0.001), 255.0, "adam")
     first, second, third = runs.values()  # 100 steps each
