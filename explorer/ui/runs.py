@@ -138,8 +138,11 @@ def run_pending() -> dict[str, training.RunResult] | None:
         return None
     configs = batch["configs"]
     overall = st.progress(0.0) if len(configs) > 1 else None
+    cancel_slot = st.empty()  # emptied once the batch is done: no stale Cancel on the page
     if any(finished(config) is None for config in configs.values()):
-        st.button("Cancel training", key="cancel_training", on_click=cancel, icon=":material/stop:")
+        cancel_slot.button(
+            "Cancel training", key="cancel_training", on_click=cancel, icon=":material/stop:"
+        )
     results = {}
     try:
         for index, (label, config) in enumerate(configs.items()):
@@ -156,6 +159,7 @@ def run_pending() -> dict[str, training.RunResult] | None:
         raise
     if overall is not None:
         overall.empty()
+    cancel_slot.empty()
     st.session_state.pop("batch", None)
     for result in results.values():
         remember(result)
