@@ -150,6 +150,7 @@ def run_pending() -> dict[str, training.RunResult] | None:
                 overall.progress(index / len(configs), text=f"run {index + 1} of {len(configs)}")
             result = _train_one(config, label if len(configs) > 1 else "")
             if result is None:
+                cancel_slot.empty()
                 st.session_state.pop("batch", None)
                 return None
             results[label] = result
