@@ -13,7 +13,7 @@ Checks:
          finite losses and a validation accuracy above chance.
 
 Prints the Python and package versions, each check's time, and a last line
-"cloud smoke: N passed, N failed"; the exit status is 1 when a check failed.
+"cloud smoke: N of M checks passed"; the exit status is 1 when a check failed.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             passed += 1
             outcome = "passed"
         print(f"[{name}] {outcome} in {time.perf_counter() - started:.1f} s", flush=True)
-    print(f"cloud smoke: {passed} passed, {failed} failed")
+    print(f"cloud smoke: {passed} of {passed + failed} checks passed")
     return 1 if failed else 0
 
 
