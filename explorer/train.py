@@ -14,9 +14,12 @@ that step and what was recorded is kept.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import gc
 import math
 import time
+import traceback
 from collections.abc import Callable
 
 import numpy as np
@@ -269,6 +272,33 @@ class _Trainer:
         return loss, correct / tf.cast(tf.shape(labels)[0], tf.float32)
 
 
+def _free_finished_run() -> None:
+    """Give back what a finished run held, now rather than at some later garbage collection.
+
+    A traced tf.function's graphs are reference cycles (FuncGraph, ops and tensors point at each
+    other), as are Keras models, so a run's graphs, the functions they registered with the
+    eager context and its model outlived train() until Python's cyclic collector next did a
+    full pass; freed that late, between the next runs' allocations, they left ~3 MB a run of
+    growth (tools/memory.py: 10.6 MB a run without this collection, 7.8 MB with it). One full
+    collection takes ~0.1-0.3 s (a few % of a real run). Then malloc_trim hands the freed pages
+    of every glibc arena (XLA compiles in the training thread's own arena) back to the OS:
+    ~50 MB less resident set, growth unchanged; not on other C libraries.
+    """
+    gc.collect()
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _load_malloc_trim():
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
+        return None
+
+
+_malloc_trim = _load_malloc_trim()
+
+
 class TrainingStopped(Exception):
     """Raised by `train()` when its `should_stop` says so: nobody waits for the run any more."""
 
@@ -292,7 +322,22 @@ def train(
     Returns:
         The `RunResult`. A non-finite loss stops training and sets `diverged_step`; never raises
         for a run that blows up.
+
+    The run's model, optimizers and compiled functions are freed before it returns (or raises),
+    so a long-lived process that trains again and again does not keep them.
     """
+    try:
+        return _train(config, dataset, on_checkpoint, should_stop)
+    except BaseException as error:
+        # The traceback holds _train's frame and with it the trainer: drop the finished frames'
+        # locals, so that a stopped or failed run is freed below too.
+        traceback.clear_frames(error.__traceback__)
+        raise
+    finally:
+        _free_finished_run()
+
+
+def _train(config, dataset, on_checkpoint, should_stop) -> RunResult:
     started = time.perf_counter()
     samples = select_samples(config, dataset)
     trainer = _Trainer(config, samples)
