@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from test_app import open_app
 
 from explorer import links
+from explorer.ui.link import RULES, VIEWS
 
 HOSTILE = [
     "",
@@ -63,6 +64,8 @@ HOSTILE = [
     "1024,1024,1024,1024",
     "-5,3",
     "繁體中文",
+    *VIEWS,
+    "twin lab",
 ]
 UNKNOWN_KEYS = ["zzz", "PRESET", "Epochs", "tab", "lang", "quick ", "__proto__", "<b>k</b>"]
 
@@ -73,7 +76,7 @@ values = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
 )
 keys = st.one_of(
-    st.sampled_from(links.KEYS),
+    st.sampled_from(list(RULES)),
     st.sampled_from(UNKNOWN_KEYS),
     st.text(
         alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=8
@@ -100,7 +103,7 @@ def test_hostile_links_never_crash_and_every_value_not_used_is_named(fashion, li
     assert not app.exception, (link, app.exception)
     said = " ".join(warning.value for warning in app.warning)
     for key, texts in link.items():
-        _, problem = links.check_value(key, texts[-1])
+        _, problem = links.check_value(key, texts[-1], RULES)
         if problem is None:
             assert f"`{key}` was not used" not in said
         elif problem.allowed is None:
