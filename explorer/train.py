@@ -14,10 +14,12 @@ that step and what was recorded is kept.
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import dataclasses
 import gc
 import math
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -40,6 +42,7 @@ from explorer.model import (
     NUM_CLASSES,
     build_model,
     dense_layers,
+    input_rescaling,
     make_first_layer_optimizer,
     make_loss,
     make_optimizer,
@@ -159,9 +162,14 @@ def _single_replica(optimizer):
 
 
 class _Trainer:
-    """The compiled functions of one run, sharing one model and its two optimizers."""
+    """The compiled functions of one run, sharing one model and its two optimizers.
 
-    def __init__(self, config: RunConfig, samples: dict[str, np.ndarray]):
+    A trainer serves any run of the same `structure` (see `_TrainerPool`): `load()` gives it a
+    run's initial weights, learning rates and data without tracing or compiling again. The data
+    and the step losses are variables whose first dimension is free, so they change size.
+    """
+
+    def __init__(self, config: RunConfig, samples: dict[str, np.ndarray], jit: bool = True):
         self.config = config
         self.model = build_model(config, samples["train_images"])
         self.dense = dense_layers(self.model)
@@ -176,16 +184,44 @@ class _Trainer:
         self.optimizer.build(self.other_variables)
         self.loss_function = make_loss(config)
         self.one_hot = config.loss == "mse"
-        self.images = tf.constant(samples["train_images"])  # uint8: 1 byte a pixel in memory
-        self.labels = tf.constant(samples["train_labels"])
-        self.step_loss = tf.Variable(tf.zeros([config.total_steps + 1]), trainable=False)
+        # uint8: 1 byte a pixel in memory.
+        self.images = tf.Variable(
+            samples["train_images"], trainable=False, shape=tf.TensorShape([None, IMAGE_PIXELS])
+        )
+        self.labels = tf.Variable(samples["train_labels"], trainable=False, shape=[None])
+        self.step_loss = tf.Variable(
+            tf.zeros([config.total_steps + 1]), trainable=False, shape=[None]
+        )
         # autograph=False: the loops are explicit tf.while_loop / tf.cond, and converting the
         # Python source of Keras's layers and optimizers would only add seconds of tracing.
-        self.run_steps = tf.function(self._run_steps, jit_compile=True, autograph=False)
+        self.run_steps = tf.function(self._run_steps, jit_compile=jit, autograph=False)
         # Evaluation and probes run once per checkpoint: graph mode, no XLA compile to wait for.
         # Called on three shapes (probe, validation subset, full validation): retracing is meant.
         self.evaluate = tf.function(self._evaluate, autograph=False, reduce_retracing=True)
         self.measure = tf.function(self._measure, autograph=False, reduce_retracing=True)
+
+    def load(self, config: RunConfig, samples: dict[str, np.ndarray]) -> None:
+        """Make this trainer's next run `config`: its initial weights (drawn as a fresh model's
+        are), fresh optimizer state, its learning rates and its data."""
+        fresh = dense_layers(build_model(config, samples["train_images"]))
+        for layer, new in zip(self.dense, fresh, strict=True):
+            layer.kernel.assign(new.kernel)
+            layer.bias.assign(new.bias)
+        rates = (config.learning_rate * config.first_layer_lr_multiplier, config.learning_rate)
+        for optimizer, rate in zip((self.first_optimizer, self.optimizer), rates, strict=True):
+            for variable in optimizer.variables:  # iteration count, moments
+                variable.assign(tf.zeros_like(variable))
+            optimizer.learning_rate = rate
+        self.images.assign(samples["train_images"])
+        self.labels.assign(samples["train_labels"])
+        self.step_loss.assign(tf.zeros([config.total_steps + 1]))
+        self.config = config
+
+    def unload(self) -> None:
+        """Let go of the run's data while the trainer waits in the pool."""
+        self.images.assign(tf.zeros([0, IMAGE_PIXELS], tf.uint8))
+        self.labels.assign(tf.zeros([0], tf.int32))
+        self.step_loss.assign(tf.zeros([0]))
 
     def _loss(self, images, labels, training):
         probabilities = self.model(tf.cast(images, tf.float32), training=training)  # (B, 10)
@@ -337,10 +373,91 @@ def train(
         _free_finished_run()
 
 
+def structure(config: RunConfig, train_images: np.ndarray) -> tuple:
+    """What a trainer's traced graph fixes; runs that agree on it share one compiled loop.
+
+    The layer widths, activation, loss, optimizer kind and batch size shape the graph; the input
+    scaling and the adaptive optimizers' epsilon (which follows the weight scale) are constants
+    in it. Weights, learning rates, seeds and the data are fed to it.
+    """
+    adaptive = config.optimizer in ("adam", "rmsprop")
+    return (
+        config.hidden_units,
+        config.activation,
+        config.loss,
+        config.optimizer,
+        config.batch_size,
+        input_rescaling(config, train_images),
+        config.weight_scale if adaptive else None,
+    )
+
+
+class _TrainerPool:
+    """Idle trainers by structure, the least recently used let go past `size`.
+
+    Reusing a trainer reuses its compiled XLA loop: a run pays no compilation, and the process
+    keeps one compiled program per structure, not per run. TensorFlow never frees a compiled
+    XLA program (its compilation cache has no eviction), so without the pool every run would
+    keep ~7.5 MB for good (tools/memory.py).
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._lock = threading.Lock()
+        self._idle: collections.OrderedDict[tuple, list[_Trainer]] = collections.OrderedDict()
+        self._compiled: set[tuple] = set()  # structures with an XLA program in this process
+
+    def take(self, config: RunConfig, samples: dict[str, np.ndarray]) -> _Trainer:
+        key = structure(config, samples["train_images"])
+        with self._lock:
+            waiting = self._idle.get(key)
+            trainer = waiting.pop() if waiting else None
+        if trainer is None:
+            with self._lock:
+                jit = key in self._compiled or len(self._compiled) < MAX_COMPILED_STRUCTURES
+                if jit:
+                    self._compiled.add(key)
+            trainer = _Trainer(config, samples, jit=jit)
+        else:
+            trainer.load(config, samples)
+        trainer.structure = key
+        return trainer
+
+    def give_back(self, trainer: _Trainer) -> None:
+        trainer.unload()
+        with self._lock:
+            self._idle.setdefault(trainer.structure, []).append(trainer)
+            self._idle.move_to_end(trainer.structure)
+            while sum(map(len, self._idle.values())) > self.size:
+                oldest = next(iter(self._idle))
+                self._idle[oldest].pop(0)
+                if not self._idle[oldest]:
+                    del self._idle[oldest]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._idle.clear()
+
+
+POOL_SIZE = 8  # idle trainers kept: a few MB of weights and optimizer state each
+# XLA programs are kept for good (~7.5 MB each): past this many structures in one process, a new
+# structure trains in TensorFlow's graph mode instead (about half as fast; the same arithmetic
+# up to the order of float additions), so no stream of distinct networks can exhaust memory.
+MAX_COMPILED_STRUCTURES = 64
+TRAINERS = _TrainerPool(POOL_SIZE)
+
+
 def _train(config, dataset, on_checkpoint, should_stop) -> RunResult:
     started = time.perf_counter()
     samples = select_samples(config, dataset)
-    trainer = _Trainer(config, samples)
+    trainer = TRAINERS.take(config, samples)
+    try:
+        return _train_with(trainer, config, samples, on_checkpoint, should_stop, started)
+    finally:
+        TRAINERS.give_back(trainer)
+
+
+def _train_with(trainer, config, samples, on_checkpoint, should_stop, started) -> RunResult:
     recorder = _Recorder(config, trainer, samples)
     shuffler = np.random.default_rng(config.seed)
     steps_per_epoch, batch = config.steps_per_epoch, config.batch_size

@@ -4,6 +4,8 @@ import gc
 import threading
 import weakref
 
+import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
 
@@ -44,36 +46,59 @@ def live_func_graphs():
 
 
 @pytest.mark.slow
-def test_a_finished_or_stopped_run_frees_its_model_and_graphs(fashion, monkeypatch):
-    models = []
-    build_model = training.build_model
-
-    def recording_build_model(*args, **kwargs):
-        model = build_model(*args, **kwargs)
-        models.append(weakref.ref(model))
-        return model
-
-    monkeypatch.setattr(training, "build_model", recording_build_model)
-    in_thread(quick(0), fashion)  # warm-up: Keras and TensorFlow's own first-use graphs
+def test_runs_of_one_structure_share_a_compiled_trainer_and_leave_nothing_behind(fashion):
+    base = quick(0)
+    in_thread(base, fashion)  # warm-up: compiles base's structure once
     gc.collect()
-    before = weakref.WeakSet(live_func_graphs())
-    models.clear()
+    graphs_before = weakref.WeakSet(live_func_graphs())
+    pooled = [trainer for idle in training.TRAINERS._idle.values() for trainer in idle]
+    assert pooled, "the finished run's trainer waits in the pool"
+    model, idle_count = weakref.ref(pooled[-1].model), len(pooled)
+    del pooled
 
-    # No automatic collection meanwhile: what is freed, train() freed itself.
-    gc.disable()
-    try:
-        results = [in_thread(quick(index), fashion)[0] for index in (1, 2)]
-        _, stopped = in_thread(quick(3), fashion, should_stop=lambda: True)
-        assert all(result is not None and result.finished for result in results)
-        assert isinstance(stopped, training.TrainingStopped)
-        # Freed when train() returns or raises, even with the stopped run's error still held.
-        assert len(models) == 3
-        assert [ref() for ref in models] == [None] * 3
-    finally:
-        gc.enable()
-
-    # Nothing process-wide keeps a run's traced graphs (Keras's all-reduce used to register a
-    # custom gradient per optimizer step that held them for good: ~5.5 MB a run).
+    # Other seeds and learning rates, one run stopped: the same trainer serves them all.
+    results = [
+        in_thread(base.replace(seed=s, learning_rate=lr), fashion)[0]
+        for s, lr in ((1, 0.05), (2, 0.2))
+    ]
+    _, stopped = in_thread(base.replace(seed=3), fashion, should_stop=lambda: True)
+    assert all(result is not None and result.finished for result in results)
+    assert isinstance(stopped, training.TrainingStopped)
     gc.collect()
-    left = [graph.name for graph in live_func_graphs() if graph not in before]
-    assert left == []
+    new_graphs = [graph.name for graph in live_func_graphs() if graph not in graphs_before]
+    assert new_graphs == []  # nothing traced (or compiled) again
+    assert sum(map(len, training.TRAINERS._idle.values())) == idle_count
+
+    # A trainer the pool lets go is freed with its model.
+    training.TRAINERS.clear()
+    gc.collect()
+    assert model() is None
+
+
+@pytest.mark.slow
+def test_a_reused_trainer_trains_exactly_as_a_fresh_one(fashion):
+    """Weights, optimizer state, learning rates and data all come from the run, not the last."""
+    adam = quick(0).replace(optimizer="adam", learning_rate=0.001, train_samples=640)
+    training.TRAINERS.clear()
+    fresh = training.train(adam, fashion)
+    training.train(adam.replace(seed=5, learning_rate=0.01, train_samples=960), fashion)
+    reused = training.train(adam, fashion)
+    assert training.TRAINERS._idle  # the second and third runs reused the first's trainer
+    np.testing.assert_array_equal(reused.step_loss, fresh.step_loss)
+    pd.testing.assert_frame_equal(
+        reused.history.drop(columns="elapsed_s"), fresh.history.drop(columns="elapsed_s")
+    )
+
+
+@pytest.mark.slow
+def test_past_the_compiled_limit_a_new_structure_trains_without_xla(fashion, monkeypatch):
+    config = quick(1).replace(train_samples=960)
+    compiled = training.train(config, fashion)
+    monkeypatch.setattr(training, "TRAINERS", training._TrainerPool(training.POOL_SIZE))
+    monkeypatch.setattr(training, "MAX_COMPILED_STRUCTURES", 0)
+    graph_mode = training.train(config, fashion)
+    (trainer,) = [t for idle in training.TRAINERS._idle.values() for t in idle]
+    assert trainer.run_steps._jit_compile is False
+    # The same arithmetic up to the order of float additions.
+    np.testing.assert_allclose(graph_mode.step_loss, compiled.step_loss, rtol=1e-3)
+    assert abs(graph_mode.final.val_accuracy - compiled.final.val_accuracy) <= 0.01
