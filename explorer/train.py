@@ -405,7 +405,7 @@ class _TrainerPool:
         self.size = size
         self._lock = threading.Lock()
         self._idle: collections.OrderedDict[tuple, list[_Trainer]] = collections.OrderedDict()
-        self._compiled: set[tuple] = set()  # structures with an XLA program in this process
+        self.compilations = 0  # XLA programs made in this process (each kept for good)
 
     def take(self, config: RunConfig, samples: dict[str, np.ndarray]) -> _Trainer:
         key = structure(config, samples["train_images"])
@@ -414,9 +414,8 @@ class _TrainerPool:
             trainer = waiting.pop() if waiting else None
         if trainer is None:
             with self._lock:
-                jit = key in self._compiled or len(self._compiled) < MAX_COMPILED_STRUCTURES
-                if jit:
-                    self._compiled.add(key)
+                jit = self.compilations < MAX_COMPILATIONS
+                self.compilations += jit
             trainer = _Trainer(config, samples, jit=jit)
         else:
             trainer.load(config, samples)
@@ -439,11 +438,11 @@ class _TrainerPool:
             self._idle.clear()
 
 
-POOL_SIZE = 8  # idle trainers kept: a few MB of weights and optimizer state each
-# XLA programs are kept for good (~7.5 MB each): past this many structures in one process, a new
-# structure trains in TensorFlow's graph mode instead (about half as fast; the same arithmetic
-# up to the order of float additions), so no stream of distinct networks can exhaust memory.
-MAX_COMPILED_STRUCTURES = 64
+POOL_SIZE = 6  # idle trainers kept: their weights and optimizer state, without the data
+# TensorFlow keeps every XLA program for good (~7.5 MB each): past this many in one process, a
+# new trainer runs in TensorFlow's graph mode instead (about half as fast; the same arithmetic up
+# to the order of float additions), so no stream of distinct networks can exhaust memory.
+MAX_COMPILATIONS = 32
 TRAINERS = _TrainerPool(POOL_SIZE)
 
 

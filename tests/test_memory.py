@@ -95,7 +95,7 @@ def test_past_the_compiled_limit_a_new_structure_trains_without_xla(fashion, mon
     config = quick(1).replace(train_samples=960)
     compiled = training.train(config, fashion)
     monkeypatch.setattr(training, "TRAINERS", training._TrainerPool(training.POOL_SIZE))
-    monkeypatch.setattr(training, "MAX_COMPILED_STRUCTURES", 0)
+    monkeypatch.setattr(training, "MAX_COMPILATIONS", 0)
     graph_mode = training.train(config, fashion)
     (trainer,) = [t for idle in training.TRAINERS._idle.values() for t in idle]
     assert trainer.run_steps._jit_compile is False
