@@ -19,6 +19,7 @@ import ctypes
 import dataclasses
 import gc
 import math
+import os
 import threading
 import time
 import traceback
@@ -439,10 +440,11 @@ class _TrainerPool:
 
 
 POOL_SIZE = 6  # idle trainers kept: their weights and optimizer state, without the data
-# TensorFlow keeps every XLA program for good (~7.5 MB each): past this many in one process, a
+# TensorFlow keeps every XLA program for good (~7.5-10 MB each): past this many in one process, a
 # new trainer runs in TensorFlow's graph mode instead (about half as fast; the same arithmetic up
-# to the order of float additions), so no stream of distinct networks can exhaust memory.
-MAX_COMPILATIONS = 32
+# to the order of float additions), so no stream of distinct networks can exhaust memory. A
+# private install with memory to spare raises it with EXPLORER_MAX_COMPILATIONS.
+MAX_COMPILATIONS = int(os.environ.get("EXPLORER_MAX_COMPILATIONS", "16"))
 TRAINERS = _TrainerPool(POOL_SIZE)
 
 

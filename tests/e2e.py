@@ -1,7 +1,7 @@
 """Shared helpers for driving the app in a real browser: a `streamlit run` server on a free
 localhost port and Debian's Chromium through Playwright.
 
-Used by tests/test_browser.py, tests/screenshots.py and tests/cold_start.py. Nothing here is
+Used by tests/test_browser.py and the scripts in tools/ (screenshots, cold start, latency, soak). Nothing here is
 downloaded: Playwright drives the system Chromium (`apt-get install chromium`).
 """
 
