@@ -444,7 +444,16 @@ POOL_SIZE = 6  # idle trainers kept: their weights and optimizer state, without 
 # new trainer runs in TensorFlow's graph mode instead (about half as fast; the same arithmetic up
 # to the order of float additions), so no stream of distinct networks can exhaust memory. A
 # private install with memory to spare raises it with EXPLORER_MAX_COMPILATIONS.
-MAX_COMPILATIONS = int(os.environ.get("EXPLORER_MAX_COMPILATIONS", "16"))
+def _max_compilations() -> int:
+    configured = os.environ.get("EXPLORER_MAX_COMPILATIONS", "").strip() or "16"
+    if not configured.isdigit():
+        raise ValueError(
+            f"EXPLORER_MAX_COMPILATIONS must be a whole number of at least 0; got {configured!r}"
+        )
+    return int(configured)
+
+
+MAX_COMPILATIONS = _max_compilations()
 TRAINERS = _TrainerPool(POOL_SIZE)
 
 
