@@ -68,6 +68,8 @@ class Rule:
     check: Callable[[Any], bool]
     low: float | None = None  # number limits, for the widgets
     high: float | None = None
+    options: tuple[str, ...] = ()  # a choice's options, for the widgets
+    whole: bool = False  # whole numbers only
 
     def canonical(self, text: str) -> str:
         """URL text in the one spelling the widgets read; ValueError when it breaks the rule."""
@@ -87,7 +89,9 @@ def choices(options) -> Rule:
         except KeyError:
             raise ValueError(text) from None
 
-    return Rule(f"one of {', '.join(options)}", read, lambda value: value in options)
+    return Rule(
+        f"one of {', '.join(options)}", read, lambda value: value in options, options=options
+    )
 
 
 def number(low: float, high: float, whole: bool = False) -> Rule:
@@ -105,7 +109,7 @@ def number(low: float, high: float, whole: bool = False) -> Rule:
         return ok and math.isfinite(value) and low <= value <= high
 
     kind = "a whole number" if whole else "a number"
-    return Rule(f"{kind} from {low:g} to {high:g}", read, check, low, high)
+    return Rule(f"{kind} from {low:g} to {high:g}", read, check, low, high, whole=whole)
 
 
 def format_value(value: Any) -> str:
@@ -142,6 +146,13 @@ class QuerySetup:
             field.metadata["key"]: (field.name, field.metadata["rule"])
             for field in dataclasses.fields(cls)
         }
+
+    @classmethod
+    def key(cls, name: str) -> str:
+        """The URL key of field `name` (the widgets use it as their key too)."""
+        return next(
+            field.metadata["key"] for field in dataclasses.fields(cls) if field.name == name
+        )
 
     @classmethod
     def rule(cls, name: str) -> Rule:

@@ -9,6 +9,7 @@ from explorer import charts, probes, saturation
 from explorer import config as cfg
 from explorer.setups import INPUT_KINDS, SaturationSetup
 from explorer.ui import runs
+from explorer.ui import setup_widgets as widgets
 
 INTRO = (
     "**Puzzle B at init, no training.** The first hidden layer of the sidebar's model (its "
@@ -29,34 +30,20 @@ def lab_picture(
 def controls_ui() -> SaturationSetup:
     stored = st.session_state.get(SaturationSetup.__name__) or SaturationSetup()
     left, middle, right, last = st.columns(4)
-    initializer = left.selectbox(
-        "Initializer",
-        cfg.KERNEL_INITIALIZERS,
-        index=cfg.KERNEL_INITIALIZERS.index(stored.initializer),
-        key="sat_initializer",
-    )
-    activation = middle.selectbox(
-        "Activation",
-        cfg.ACTIVATIONS,
-        index=cfg.ACTIVATIONS.index(stored.activation),
-        key="sat_activation",
-    )
-    bounds = SaturationSetup.rule("stddev")
-    stddev = right.number_input(
+    initializer = widgets.choice(left, stored, "initializer", "Initializer")
+    activation = widgets.choice(middle, stored, "activation", "Activation")
+    stddev = widgets.number(
+        right,
+        stored,
+        "stddev",
         "Stddev (or limit)",
-        value=stored.stddev,
-        min_value=bounds.low,
-        max_value=bounds.high,
-        format="%g",
-        key="sat_stddev",
         help=f"For {', '.join(cfg.PARAMETRIC_INITIALIZERS)}; 1.0 is the B1 source.",
     )
-    kinds = list(INPUT_KINDS)
-    input_kind = last.selectbox(
+    input_kind = widgets.choice(
+        last,
+        stored,
+        "input_kind",
         "Input",
-        kinds,
-        index=kinds.index(stored.input_kind),
-        key="sat_input",
         help="; ".join(f"{key}: {text}" for key, text in INPUT_KINDS.items()),
     )
     setup = SaturationSetup(initializer, activation, float(stddev), input_kind)

@@ -6,8 +6,9 @@ import streamlit as st
 
 from explorer import charts, sweep
 from explorer import config as cfg
-from explorer.setups import SCALES, SWEEP_KNOBS, SweepSetup
+from explorer.setups import SWEEP_KNOBS, SweepSetup
 from explorer.ui import runs
+from explorer.ui import setup_widgets as widgets
 from explorer.ui.views import diverged_banner, stored_results
 
 INTRO = (
@@ -21,44 +22,19 @@ def controls_ui() -> tuple[SweepSetup, bool]:
     stored = st.session_state.get(SweepSetup.__name__) or SweepSetup()
     with st.form("sweep_form"):
         left, right = st.columns(2)
-        knob = left.selectbox(
+        knob = widgets.choice(
+            left,
+            stored,
+            "knob",
             "Knob",
-            list(SWEEP_KNOBS),
-            index=list(SWEEP_KNOBS).index(stored.knob),
-            key="sweep_knob",
             help="hidden_width gives every hidden layer the same width; init_stddev needs "
             f"{', '.join(cfg.PARAMETRIC_INITIALIZERS)}.",
         )
-        scale = right.selectbox(
-            "Spacing", SCALES, index=SCALES.index(stored.scale), key="sweep_scale"
-        )
+        scale = widgets.choice(right, stored, "scale", "Spacing")
         first, second, third = st.columns(3)
-        bounds = SweepSetup.rule("start")
-        start = first.number_input(
-            "From",
-            value=stored.start,
-            min_value=bounds.low,
-            max_value=bounds.high,
-            format="%g",
-            key="sweep_from",
-        )
-        stop = second.number_input(
-            "To",
-            value=stored.stop,
-            min_value=bounds.low,
-            max_value=bounds.high,
-            format="%g",
-            key="sweep_to",
-        )
-        counts = SweepSetup.rule("count")
-        count = third.number_input(
-            "Values",
-            value=stored.count,
-            min_value=int(counts.low),
-            max_value=int(counts.high),
-            step=1,
-            key="sweep_count",
-        )
+        start = widgets.number(first, stored, "start", "From")
+        stop = widgets.number(second, stored, "stop", "To")
+        count = widgets.number(third, stored, "count", "Values")
         pressed = st.form_submit_button("Run the sweep", type="primary")
     setup = SweepSetup(knob, scale, float(start), float(stop), int(count))
     st.session_state[SweepSetup.__name__] = setup

@@ -9,6 +9,7 @@ from explorer import config as cfg
 from explorer import train as training
 from explorer.setups import TwinSetup
 from explorer.ui import runs
+from explorer.ui import setup_widgets as widgets
 from explorer.ui.views import diverged_banner, stored_results
 
 INTRO = (
@@ -34,25 +35,16 @@ RELU_KINK_NOTE = (
 # The lab's own form, filled from the session's set-up; returns the set-up and whether pressed.
 def controls_ui() -> tuple[TwinSetup, bool]:
     stored = st.session_state.get(TwinSetup.__name__) or TwinSetup()
-    factor_rule = TwinSetup.rule("factor")
     with st.form("twin_form"):
         left, right = st.columns(2)
-        factor = left.number_input(
+        factor = widgets.number(
+            left,
+            stored,
+            "factor",
             "Factor c",
-            value=stored.factor,
-            min_value=factor_rule.low,
-            max_value=factor_rule.high,
-            format="%g",
-            key="twin_factor",
             help="Run 1 divides the inputs by c; runs 2 and 3 divide the first-layer weights.",
         )
-        options = list(cfg.OPTIMIZERS)
-        optimizer = right.selectbox(
-            "Optimizer of the three runs",
-            options,
-            index=options.index(stored.optimizer),
-            key="twin_optimizer",
-        )
+        optimizer = widgets.choice(right, stored, "optimizer", "Optimizer of the three runs")
         pressed = st.form_submit_button("Train the three twins", type="primary")
     setup = TwinSetup(factor=float(factor), optimizer=optimizer)
     st.session_state[TwinSetup.__name__] = setup

@@ -1,0 +1,34 @@
+"""A lab's widgets, drawn from its set-up's field rules: options, limits and keys in one place.
+
+The labs' widgets are drawn only while their view is open, so each starts from the session's
+stored set-up (not from the URL): the set-up, not the widget, keeps the state.
+"""
+
+from __future__ import annotations
+
+from explorer.setups import QuerySetup
+
+
+def choice(container, setup: QuerySetup, name: str, label: str, **extra):
+    """A selectbox over field `name`'s options, showing the set-up's value."""
+    rule = type(setup).rule(name)
+    options = list(rule.options)
+    return container.selectbox(
+        label,
+        options,
+        index=options.index(getattr(setup, name)),
+        key=type(setup).key(name),
+        **extra,
+    )
+
+
+def number(container, setup: QuerySetup, name: str, label: str, **extra):
+    """A number input within field `name`'s limits, showing the set-up's value."""
+    rule = type(setup).rule(name)
+    if rule.whole:
+        limits = {"min_value": int(rule.low), "max_value": int(rule.high), "step": 1}
+    else:
+        limits = {"min_value": rule.low, "max_value": rule.high, "format": "%g"}
+    return container.number_input(
+        label, value=getattr(setup, name), key=type(setup).key(name), **limits, **extra
+    )
