@@ -28,7 +28,7 @@ def lab_picture(
 
 # The lab's controls, drawn live (nothing trains); returns the set-up.
 def controls_ui() -> SaturationSetup:
-    stored = st.session_state.get(SaturationSetup.__name__) or SaturationSetup()
+    stored = widgets.stored(SaturationSetup)
     left, middle, right, last = st.columns(4)
     initializer = widgets.choice(left, stored, "initializer", "Initializer")
     activation = widgets.choice(middle, stored, "activation", "Activation")
@@ -46,8 +46,7 @@ def controls_ui() -> SaturationSetup:
         "Input",
         help="; ".join(f"{key}: {text}" for key, text in INPUT_KINDS.items()),
     )
-    setup = SaturationSetup(initializer, activation, float(stddev), input_kind)
-    st.session_state[SaturationSetup.__name__] = setup
+    setup = widgets.keep(SaturationSetup(initializer, activation, float(stddev), input_kind))
     return setup
 
 

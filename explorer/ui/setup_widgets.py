@@ -6,7 +6,20 @@ stored set-up (not from the URL): the set-up, not the widget, keeps the state.
 
 from __future__ import annotations
 
+import streamlit as st
+
 from explorer.setups import QuerySetup
+
+
+def stored(setup_type: type[QuerySetup]) -> QuerySetup:
+    """The session's set-up of this lab (from the link, or the last one drawn), else defaults."""
+    return st.session_state.get(setup_type.__name__) or setup_type()
+
+
+def keep(setup: QuerySetup) -> QuerySetup:
+    """Remember `setup` as the session's for its lab (the share link reads it too)."""
+    st.session_state[type(setup).__name__] = setup
+    return setup
 
 
 def choice(container, setup: QuerySetup, name: str, label: str, **extra):

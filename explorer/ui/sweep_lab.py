@@ -19,7 +19,7 @@ INTRO = (
 
 # The sweep's own form, filled from the session's set-up; returns the set-up and whether pressed.
 def controls_ui() -> tuple[SweepSetup, bool]:
-    stored = st.session_state.get(SweepSetup.__name__) or SweepSetup()
+    stored = widgets.stored(SweepSetup)
     with st.form("sweep_form"):
         left, right = st.columns(2)
         knob = widgets.choice(
@@ -36,8 +36,7 @@ def controls_ui() -> tuple[SweepSetup, bool]:
         stop = widgets.number(second, stored, "stop", "To")
         count = widgets.number(third, stored, "count", "Values")
         pressed = st.form_submit_button("Run the sweep", type="primary")
-    setup = SweepSetup(knob, scale, float(start), float(stop), int(count))
-    st.session_state[SweepSetup.__name__] = setup
+    setup = widgets.keep(SweepSetup(knob, scale, float(start), float(stop), int(count)))
     return setup, pressed
 
 

@@ -34,7 +34,7 @@ RELU_KINK_NOTE = (
 
 # The lab's own form, filled from the session's set-up; returns the set-up and whether pressed.
 def controls_ui() -> tuple[TwinSetup, bool]:
-    stored = st.session_state.get(TwinSetup.__name__) or TwinSetup()
+    stored = widgets.stored(TwinSetup)
     with st.form("twin_form"):
         left, right = st.columns(2)
         factor = widgets.number(
@@ -46,8 +46,7 @@ def controls_ui() -> tuple[TwinSetup, bool]:
         )
         optimizer = widgets.choice(right, stored, "optimizer", "Optimizer of the three runs")
         pressed = st.form_submit_button("Train the three twins", type="primary")
-    setup = TwinSetup(factor=float(factor), optimizer=optimizer)
-    st.session_state[TwinSetup.__name__] = setup
+    setup = widgets.keep(TwinSetup(factor=float(factor), optimizer=optimizer))
     return setup, pressed
 
 
