@@ -1,8 +1,9 @@
 """Shared helpers for driving the app in a real browser: a `streamlit run` server on a free
 localhost port and Debian's Chromium through Playwright.
 
-Used by tests/test_browser.py and the scripts in tools/ (screenshots, cold start, latency, soak). Nothing here is
-downloaded: Playwright drives the system Chromium (`apt-get install chromium`).
+Used by tests/test_browser.py and the scripts in tools/ (screenshots, cold start, latency,
+soak). Nothing here is downloaded: Playwright drives the system Chromium (`apt-get install
+chromium`).
 """
 
 from __future__ import annotations
@@ -108,6 +109,27 @@ class StreamlitServer:
                     if line.startswith("VmHWM:"):
                         total += int(line.split()[1]) * 1024
         return total
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server and its child processes have used so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in [self.process.pid, *_descendants(self.process.pid)]:
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        return total
+
+    def wait_idle(self, timeout: float, window: float = 0.5, cores: float = 0.15) -> float:
+        """Seconds until the server used under `cores` of CPU over a `window`; TimeoutError
+        after `timeout` (a training still running, say)."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            before = self.cpu_seconds()
+            time.sleep(window)
+            if (self.cpu_seconds() - before) / window < cores:
+                return time.monotonic() - started - window
+        raise TimeoutError(f"the server was still busy {timeout} s later")
 
     def log(self) -> str:
         self._log.flush()

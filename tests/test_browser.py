@@ -160,3 +160,31 @@ def test_twin_lab_trains_three_runs_and_explains_them_with_their_numbers(server,
     ratio, square = re.findall(r"= ([\d,.]+)", measured)[:2]
     assert float(square.replace(",", "")) == 255**2
     assert float(ratio.replace(",", "")) == pytest.approx(255**2, rel=1e-3)
+
+
+# The repro: tiny layers, batch 1, 50 epochs of 100 checkpoints (about a minute).
+LONG_RUN = (
+    "/?hidden_units=8,8,8,8&train_samples=1000&validation_samples=1000&batch_size=1&epochs=50"
+    "&checkpoints_per_epoch=100"
+)
+
+
+def start_training(page) -> None:
+    e2e.train_button(page).click()
+    page.get_by_text("training, step").first.wait_for(timeout=120_000)
+
+
+def test_cancel_and_a_closed_tab_stop_the_training(server, new_page):
+    page = new_page()
+    e2e.open_app(page, server.url + LONG_RUN + "&seed=11")
+    start_training(page)
+    page.get_by_role("button", name="Cancel training").click()
+    page.get_by_text("Cancelled").first.wait_for()
+    assert server.wait_idle(timeout=4) < 3  # the training stopped, not only the page
+    assert_no_exception(page)
+
+    abandoned = new_page()
+    e2e.open_app(abandoned, server.url + LONG_RUN + "&seed=12")
+    start_training(abandoned)
+    abandoned.context.close()  # the tab closes mid-training
+    assert server.wait_idle(timeout=5) < 4

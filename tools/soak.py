@@ -31,7 +31,6 @@ PEAK_RSS_TARGET_MB = 1200
 IDLE_TARGET_SECONDS = 2.0
 GROWTH_TARGET_MB = 150  # RSS after the last distinct run minus RSS after the 5th
 IDLE_CORES = 0.10  # below this share of one core the server counts as idle
-TICKS = 100  # /proc's clock ticks per second (os.sysconf("SC_CLK_TCK") on Linux)
 # The repro: tiny layers, batch 1, 50 epochs, 100 checkpoints each (about a minute).
 LONG_RUN = {
     "hidden_units": "8,8,8,8",
@@ -51,16 +50,6 @@ class Sampler(threading.Thread):
         self.server, self.samples, self.running = server, [], True
         self.started = time.monotonic()
 
-    def cpu_seconds(self) -> float:
-        total = 0.0
-        for pid in [self.server.process.pid, *e2e._descendants(self.server.process.pid)]:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-        return total
-
     def rss_mb(self) -> float:
         total = 0
         for pid in [self.server.process.pid, *e2e._descendants(self.server.process.pid)]:
@@ -73,10 +62,10 @@ class Sampler(threading.Thread):
         return total / 1024
 
     def run(self) -> None:
-        last_time, last_cpu = time.monotonic(), self.cpu_seconds()
+        last_time, last_cpu = time.monotonic(), self.server.cpu_seconds()
         while self.running:
             time.sleep(0.25)
-            now, cpu = time.monotonic(), self.cpu_seconds()
+            now, cpu = time.monotonic(), self.server.cpu_seconds()
             cores = (cpu - last_cpu) / max(now - last_time, 1e-6)
             self.samples.append((now - self.started, self.rss_mb(), cores))
             last_time, last_cpu = now, cpu
