@@ -11,11 +11,17 @@ import math
 
 import pandas as pd
 
+from explorer.config import IMAGE_PIXELS
 from explorer.train import RunResult
 
 CHANCE_ACCURACY = 0.10  # ten balanced classes
+LEARNING_ACCURACY = 0.6  # below this after training, the run is stalled or slow
 HEALTHY_UPDATE_RATIO = 1e-3  # a common rule of thumb for ‖ΔW‖/‖W‖ per step
+NEAR_FACTOR = 3  # within this factor of the rule of thumb is "near"
+FAR_FACTOR = 30  # beyond this factor is "far"
 NOTABLE_SHARE = 0.05  # below this, saturation or dead units are not worth a sentence
+STALLING_SHARE = 0.5  # saturated at init beyond this: saturation explains a stall
+GLOROT_CLOSE = 1.5  # a normal initializer's stddev within this factor of Glorot's is "about" it
 
 
 def summary_table(result: RunResult) -> pd.DataFrame:
@@ -66,18 +72,81 @@ def diagnose(result: RunResult) -> list[str]:
             f"At the end, {_percent(worst.dead_share)} of {worst.layer}'s units are dead."
         )
     first_steps = layers[(layers["step"] == 1) & (layers["layer"] == layers["layer"].iloc[0])]
+    ratio = math.nan
     if not first_steps.empty and math.isfinite(first_steps.iloc[0].update_ratio):
         ratio = first_steps.iloc[0].update_ratio
-        size = ratio / HEALTHY_UPDATE_RATIO
-        verdict = (
-            "far larger than" if size > 30 else "far smaller than" if size < 1 / 30 else "near"
-        )
         findings.append(
             f"The first step changed the first-layer kernel by ‖ΔW‖/‖W‖ = {ratio:.2g}, "
-            f"{verdict} the rule-of-thumb {HEALTHY_UPDATE_RATIO:g}."
+            f"{update_words(ratio)} the rule-of-thumb {HEALTHY_UPDATE_RATIO:g}."
         )
+    initializer = _initializer_words(config)
+    if initializer:
+        findings.append(initializer)
+    cause = _why_slow(result, at_init, ratio)
+    if cause:
+        findings.append(cause)
     findings.append(_how_far(result))
     return findings
+
+
+def update_words(ratio: float) -> str:
+    """How `ratio` compares with HEALTHY_UPDATE_RATIO, in words that fit the factor."""
+    size = ratio / HEALTHY_UPDATE_RATIO
+    if 1 / NEAR_FACTOR <= size <= NEAR_FACTOR:
+        return "near"
+    direction = "larger than" if size > 1 else "smaller than"
+    factor = size if size > 1 else 1 / size
+    if factor > FAR_FACTOR:
+        return f"far {direction}"
+    return f"about {factor:.0f}× {direction}"
+
+
+def glorot_stddev(fan_in: int, fan_out: int) -> float:
+    """Glorot's std for a layer: √(2 / (fan_in + fan_out)) (normal and uniform alike)."""
+    return math.sqrt(2.0 / (fan_in + fan_out))
+
+
+def _initializer_words(config) -> str | None:
+    """For a normal initializer: how its stddev compares with Glorot's for the first layer."""
+    if config.kernel_initializer not in ("random_normal", "truncated_normal"):
+        return None
+    glorot = glorot_stddev(IMAGE_PIXELS, config.hidden_units[0])
+    ratio = config.init_param / glorot
+    if 1 / GLOROT_CLOSE <= ratio <= GLOROT_CLOSE:
+        return (
+            f"The first kernel's stddev {config.init_param:g} is about Glorot's "
+            f"√(2/({IMAGE_PIXELS}+{config.hidden_units[0]})) = {glorot:.3g} for this layer: "
+            "Glorot initialization would change little."
+        )
+    return (
+        f"The first kernel's stddev {config.init_param:g} is {ratio:.3g}× Glorot's {glorot:.3g} "
+        "for this layer."
+    )
+
+
+def _why_slow(result: RunResult, at_init: pd.DataFrame, ratio: float) -> str | None:
+    """For a sigmoid or tanh run that did not learn well: saturation, or the loss and step?"""
+    config, final = result.config, result.final
+    if result.diverged or config.activation not in ("sigmoid", "tanh") or at_init.empty:
+        return None
+    if final.epoch == 0 or final.val_accuracy >= LEARNING_ACCURACY:
+        return None
+    saturated = at_init.iloc[0].saturated_share
+    if saturated >= STALLING_SHARE:
+        return (
+            f"Stalled by saturation: {_percent(saturated)} of the first layer's outputs sat in "
+            "the flat tails at init, where the gradient is nearly 0, so the first layer barely "
+            "learns (a smaller initial spread, such as Glorot's, avoids it)."
+        )
+    step = (
+        "" if not math.isfinite(ratio) else f" and the first step moved the kernel by {ratio:.2g}"
+    )
+    loss = "MSE on softmax outputs gives small gradients; " if config.loss == "mse" else ""
+    return (
+        f"Slow because of the loss and the learning rate, not saturation: only "
+        f"{_percent(saturated)} of the first layer's outputs were saturated at init{step}. "
+        f"{loss}cross-entropy or a larger learning rate make it learn faster."
+    )
 
 
 def _how_far(result: RunResult) -> str:

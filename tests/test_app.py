@@ -95,6 +95,8 @@ def test_b1_shows_saturation_without_training(fashion, train_calls):
     assert not app.exception
     assert not train_calls
     text = " ".join(markdown.value for markdown in app.markdown)
+    infos = " ".join(info.value for info in app.info)
+    assert "nothing to train" in infos and "Nothing trained yet" not in infos
     assert "At init, no training" in text and "saturated" in text
     share = re.search(r"\*\*(\d+)%\*\* of outputs saturated", text)
     assert share and int(share.group(1)) > 60
@@ -192,12 +194,11 @@ def test_comparison_set_button_trains_the_set(generated_mnist, train_calls):
     button = next(b for b in app.button if b.label.startswith("Train B2, B3"))
     app = button.click().run()
     assert not app.exception
-    assert [config.kernel_initializer for config in train_calls] == [
-        "random_normal",
-        "glorot_uniform",
-    ]
-    assert all(config.train_samples == 10_000 for config in train_calls)  # quick look
-    assert len(app.multiselect[0].value) == 2  # both selected for comparison
+    assert train_calls == [
+        PRESETS[key].config.replace(train_samples=10_000, validation_samples=2_000)
+        for key in ("B2", "B3", "B4", "B5")
+    ]  # quick look: 10,000 training images
+    assert len(app.multiselect[0].value) == 4  # all selected for comparison
 
 
 def test_share_link_carries_the_controls_not_quick_looks_clipped_sizes(train_calls):

@@ -91,3 +91,33 @@ def test_only_b1_does_not_train():
     assert presets.trains(PRESETS["B2"].config) and presets.trains(
         PRESETS["B1"].config.replace(seed=3)
     )
+
+
+@pytest.mark.parametrize(
+    ("ratio", "words"),
+    [
+        (1e-3, "near"),
+        (2.5e-3, "near"),
+        (0.013, "about 13× larger than"),
+        (1e-4, "about 10× smaller than"),
+        (0.83, "far larger than"),
+        (1.5e-5, "far smaller than"),
+    ],
+)
+def test_update_words_fit_the_factor(ratio, words):
+    assert diagnosis.update_words(ratio) == words
+
+
+@pytest.mark.slow
+def test_diagnosis_tells_saturation_from_a_slow_loss(fashion):
+    short = {"dataset": "fashion_mnist", "train_samples": 2_000, "validation_samples": 500}
+    b2 = " ".join(
+        diagnosis.diagnose(train(PRESETS["B2"].config.replace(epochs=1, **short), fashion))
+    )
+    b4 = " ".join(
+        diagnosis.diagnose(train(PRESETS["B4"].config.replace(epochs=1, **short), fashion))
+    )
+    assert "about Glorot's √(2/(784+64)) = 0.0486" in b2
+    assert "Slow because of the loss and the learning rate, not saturation" in b2
+    assert "MSE on softmax outputs" in b2 and "Stalled by saturation" not in b2
+    assert "Stalled by saturation" in b4 and "20.6× Glorot's" in b4

@@ -78,10 +78,11 @@ def run_views(view: str, init_config: cfg.RunConfig) -> None:
 
 
 def summary_view(results: dict[str, training.RunResult], init_config: cfg.RunConfig) -> None:
-    if not results:
+    if not results and not trains(init_config):
+        st.info("This set-up looks at the first layer at init: there is nothing to train.")
+        init_view(init_config)
+    elif not results:
         st.info("Nothing trained yet: pick a preset and press **Train**.")
-        if not trains(init_config):
-            init_view(init_config)
     for label, result in results.items():
         st.markdown(f"#### {label}")
         left, right = st.columns([2, 3])
