@@ -440,6 +440,8 @@ class _TrainerPool:
 
 
 POOL_SIZE = 6  # idle trainers kept: their weights and optimizer state, without the data
+
+
 # TensorFlow keeps every XLA program for good (~7.5-10 MB each): past this many in one process, a
 # new trainer runs in TensorFlow's graph mode instead (about half as fast; the same arithmetic up
 # to the order of float additions), so no stream of distinct networks can exhaust memory. A
