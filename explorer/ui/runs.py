@@ -137,8 +137,9 @@ def run_pending() -> dict[str, training.RunResult] | None:
             st.info(note)
         return None
     configs = batch["configs"]
-    overall = st.progress(0.0) if len(configs) > 1 else None
-    cancel_slot = st.empty()  # emptied once the batch is done: no stale Cancel on the page
+    # Both emptied once the batch ends, however it ends: no stale bar or Cancel on the page.
+    overall = st.empty()
+    cancel_slot = st.empty()
     if any(finished(config) is None for config in configs.values()):
         cancel_slot.button(
             "Cancel training", key="cancel_training", on_click=cancel, icon=":material/stop:"
@@ -146,22 +147,22 @@ def run_pending() -> dict[str, training.RunResult] | None:
     results = {}
     try:
         for index, (label, config) in enumerate(configs.items()):
-            if overall is not None:
+            if len(configs) > 1:
                 overall.progress(index / len(configs), text=f"run {index + 1} of {len(configs)}")
             result = _train_one(config, label if len(configs) > 1 else "")
-            if result is None:
-                cancel_slot.empty()
-                st.session_state.pop("batch", None)
-                return None
+            if result is None:  # failed or stopped: the reason is on the page
+                break
             results[label] = result
     except StopException:  # Stop pressed or the tab closed: let the training go
         st.session_state.pop("batch", None)
         manager().leave(session_id())
         raise
-    if overall is not None:
-        overall.empty()
+    # (A rerun raises RerunException through here instead: the batch stays, to be waited on.)
+    overall.empty()
     cancel_slot.empty()
     st.session_state.pop("batch", None)
+    if len(results) < len(configs):
+        return None
     for result in results.values():
         remember(result)
     st.session_state.update(batch["then"])
