@@ -2,7 +2,7 @@
 
 An action (Train, a comparison set, the twin lab, a sweep) becomes the session's *batch*: its
 set-ups by label, kept in the session until every one has a result. Each script run waits on
-the batch where the action's view draws it, so a rerun (another click) picks the wait up again
+the batch above the views, so a rerun (another click, another tab) picks the wait up again
 and only a Cancel, Stop or closed tab lets the training go: the process-wide
 `explorer.jobs.JobManager` stops a training within about two seconds once no session waits.
 """
@@ -132,7 +132,7 @@ def run_pending() -> dict[str, training.RunResult] | None:
     None (nothing pending, cancelled or failed: the reason is shown)."""
     batch = st.session_state.get("batch")
     if batch is None:
-        note = st.session_state.get("stopped")
+        note = st.session_state.pop("stopped", None)  # said once
         if note:
             st.info(note)
         return None
