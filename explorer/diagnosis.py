@@ -25,19 +25,48 @@ GLOROT_CLOSE = 1.5  # a normal initializer's stddev within this factor of Glorot
 
 
 def summary_table(result: RunResult) -> pd.DataFrame:
-    """The run's headline numbers as a two-column table (measure, value) of text."""
+    """The run's headline numbers as a two-column table (measure, value) of text.
+
+    A diverged run's numbers are those of its last checkpoint before the loss stopped being
+    finite, and say so; each figure is written as the diagnosis writes it.
+    """
     final = result.final
+    at = f" at step {int(final.step):,}" if result.diverged else ""
     rows = [
-        ("final train accuracy", _percent(final.train_accuracy)),
-        ("final validation accuracy", _percent(final.val_accuracy)),
-        ("final train loss", f"{final.train_loss:.4g}"),
-        ("final validation loss", f"{final.val_loss:.4g}"),
-        ("epochs trained", f"{final.epoch:.3g} of {result.config.epochs}"),
+        (f"train accuracy{at}", _percent(final.train_accuracy)),
+        (f"validation accuracy{at}", _percent(final.val_accuracy)),
+        (f"train loss{at}", _loss(final.train_loss)),
+        (f"validation loss{at}", _loss(final.val_loss)),
+        ("epochs trained", f"{_epochs(result, _steps_trained(result))} of {result.config.epochs}"),
         ("training time", f"{result.train_seconds:.1f} s (+{result.setup_seconds:.1f} s set-up)"),
         ("parameters", f"{result.parameter_count:,}"),
-        ("diverged", f"yes, at step {result.diverged_step}" if result.diverged else "no"),
+        ("diverged", f"yes, {_at_step(result, result.diverged_step)}" if result.diverged else "no"),
     ]
+    if result.diverged:
+        rows.append(("last checkpoint before it diverged", _step_epoch(result, int(final.step))))
+        rows.append(("last finite training loss", _loss(_last_finite(result))))
     return pd.DataFrame(rows, columns=["measure", "value"])
+
+
+def _steps_trained(result: RunResult) -> int:
+    return result.diverged_step if result.diverged else int(result.final.step)
+
+
+def _epochs(result: RunResult, step: int) -> str:
+    return f"{step / result.config.steps_per_epoch:.3g}"
+
+
+def _step_epoch(result: RunResult, step: int) -> str:
+    """A step and its epoch, written one way everywhere: step 94 (epoch 0.301)."""
+    return f"step {step:,} (epoch {_epochs(result, step)})"
+
+
+def _at_step(result: RunResult, step: int) -> str:
+    return f"at {_step_epoch(result, step)}"
+
+
+def _loss(value: float) -> str:
+    return f"{value:.3g}" if math.isfinite(value) else "not finite"
 
 
 def diagnose(result: RunResult) -> list[str]:
@@ -45,11 +74,10 @@ def diagnose(result: RunResult) -> list[str]:
     findings = []
     config, history, layers = result.config, result.history, result.layers
     if result.diverged:
-        epoch = result.diverged_step / config.steps_per_epoch
         findings.append(
-            f"The loss stopped being a finite number at step {result.diverged_step} "
-            f"(epoch {epoch:.3g}): the run diverged, and training stopped there. "
-            f"The last finite loss recorded was {_last_finite(result):.3g}."
+            f"The loss stopped being a finite number {_at_step(result, result.diverged_step)}: "
+            "the run diverged, and training stopped there. The last finite training loss was "
+            f"{_loss(_last_finite(result))}."
         )
     at_init = layers[(layers["step"] == 0) & layers["hidden"]]
     if not at_init.empty:
@@ -152,7 +180,11 @@ def _why_slow(result: RunResult, at_init: pd.DataFrame, ratio: float) -> str | N
 def _how_far(result: RunResult) -> str:
     final = result.final
     accuracy = final.val_accuracy
-    where = f"after {final.epoch:.3g} epochs" if final.epoch > 0 else "at init"
+    if result.diverged:
+        checkpoint = _step_epoch(result, int(final.step))
+        where = f"at the last checkpoint before it diverged, {checkpoint}"
+    else:
+        where = f"after {_epochs(result, int(final.step))} epochs" if final.epoch > 0 else "at init"
     if not math.isfinite(accuracy):
         return f"Validation accuracy is not a number {where}."
     if accuracy < CHANCE_ACCURACY + 0.05:

@@ -121,3 +121,19 @@ def test_diagnosis_tells_saturation_from_a_slow_loss(fashion):
     assert "Slow because of the loss and the learning rate, not saturation" in b2
     assert "MSE on softmax outputs" in b2 and "Stalled by saturation" not in b2
     assert "Stalled by saturation" in b4 and "20.6× Glorot's" in b4
+
+
+@pytest.mark.slow
+def test_a_diverged_runs_figures_are_written_once(two_runs):
+    diverging = two_runs["diverging"]
+    table = diagnosis.summary_table(diverging).set_index("measure")["value"]
+    findings = " ".join(diagnosis.diagnose(diverging))
+    step = diverging.diverged_step
+    at_divergence = f"at step {step:,} (epoch {step / diverging.config.steps_per_epoch:.3g})"
+    assert table["diverged"] == f"yes, {at_divergence}" and at_divergence in findings
+    assert table["epochs trained"].startswith(f"{step / diverging.config.steps_per_epoch:.3g} of")
+    assert f"last finite training loss was {table['last finite training loss']}." in findings
+    checkpoint = table["last checkpoint before it diverged"]
+    assert checkpoint.startswith(f"step {int(diverging.final.step):,} (epoch ")
+    assert f"last checkpoint before it diverged, {checkpoint}:" in findings
+    assert f"validation accuracy at step {int(diverging.final.step):,}" in table.index
