@@ -342,11 +342,3 @@ def parse_number(text: str) -> float:
     if not math.isfinite(number):
         raise ValueError(f"not a finite number: {text!r}")
     return number
-
-
-def number_or_nan(text: object) -> float:
-    """A number read from URL text (fractions such as 1/65025 allowed), or NaN if unreadable."""
-    try:
-        return parse_number(str(text).strip())
-    except (ValueError, OverflowError, ZeroDivisionError):
-        return math.nan

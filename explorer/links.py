@@ -78,7 +78,6 @@ RULES: dict[str, Rule] = {
     **{name: _config_field(name) for name in cfg.FIELD_NAMES},
     **{key: rule for setup in LAB_SETUPS for key, (_, rule) in setup.rules().items()},
 }
-KEYS = tuple(RULES)
 
 
 def check_value(
