@@ -107,7 +107,8 @@ class RunConfig:
     def to_query(self) -> dict[str, str]:
         """Every field as text, for a URL query string."""
         return {
-            field.name: _format(getattr(self, field.name)) for field in dataclasses.fields(self)
+            field.name: format_value(getattr(self, field.name))
+            for field in dataclasses.fields(self)
         }
 
     @classmethod
@@ -201,7 +202,7 @@ def validation_problems(config: RunConfig) -> list[str]:
 
 # --- field rules -------------------------------------------------------------------------------
 
-_CHOICES = {
+CHOICES = {
     "dataset": DATASETS,
     "validation_source": VALIDATION_SOURCES,
     "input_scaling": INPUT_SCALINGS,
@@ -213,7 +214,7 @@ _CHOICES = {
     "loss": LOSSES,
     "optimizer": OPTIMIZERS,
 }
-_INT_RANGES = {
+INT_RANGES = {
     "train_samples": (1, MAX_TRAIN_SAMPLES),
     "validation_samples": (1, MAX_VALIDATION_SAMPLES),
     "batch_size": (1, MAX_BATCH_SIZE),
@@ -231,16 +232,14 @@ FLOAT_RANGES = {
     "learning_rate": (1e-7, 100.0),
     "first_layer_lr_multiplier": (1e-12, 1e6),
 }
-INT_RANGES = _INT_RANGES  # public names for the link checker and the widgets
-CHOICES = _CHOICES
 
 
 def _field_problems(name: str, value: Any) -> list[str]:
-    if name in _CHOICES:
-        if value not in _CHOICES[name]:
+    if name in CHOICES:
+        if value not in CHOICES[name]:
             return [f"{name} must be {allowed(name)}; got {value!r}"]
-    elif name in _INT_RANGES:
-        low, high = _INT_RANGES[name]
+    elif name in INT_RANGES:
+        low, high = INT_RANGES[name]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             return [f"{name} must be {allowed(name)}; got {value!r}"]
     elif name in FLOAT_RANGES:
@@ -259,7 +258,11 @@ def _field_problems(name: str, value: Any) -> list[str]:
     return []
 
 
-def _format(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """A value as URL text that reads back exactly (and that the widgets read): 1.5e-05,
+    300,100, true."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, tuple):
         return ",".join(str(item) for item in value)
     if isinstance(value, float):
@@ -274,7 +277,7 @@ def _parse(name: str, raw: Any) -> Any:
     try:
         if name == "hidden_units":
             return tuple(int(part) for part in text.replace(" ", "").split(",") if part != "")
-        if name in _INT_RANGES:
+        if name in INT_RANGES:
             number = parse_number(text)
             if not number.is_integer():
                 raise ValueError
@@ -299,17 +302,12 @@ def parse_field(name: str, text: str) -> Any:
     return value
 
 
-def format_field(value: Any) -> str:
-    """A field's value as URL text that `parse_field` reads back exactly."""
-    return _format(value)
-
-
 def allowed(name: str) -> str:
     """What a field accepts, in words: "a whole number from 1 to 50", "one of sgd, adam"."""
-    if name in _CHOICES:
-        return f"one of {', '.join(_CHOICES[name])}"
-    if name in _INT_RANGES:
-        return "a whole number from {} to {}".format(*_INT_RANGES[name])
+    if name in CHOICES:
+        return f"one of {', '.join(CHOICES[name])}"
+    if name in INT_RANGES:
+        return "a whole number from {} to {}".format(*INT_RANGES[name])
     if name in FLOAT_RANGES:
         low, high = FLOAT_RANGES[name]
         return f"a number from {low:g} to {high:g} (a fraction such as 1/65025 is fine)"

@@ -100,8 +100,8 @@ def check_link(
 ) -> tuple[dict[str, str], list[LinkProblem]]:
     """Every usable value of a link as canonical text, and one problem per value not used.
 
-    A key given more than once counts by its last value, as Streamlit reads it. `rules` adds
-    the page's own keys (such as the open view) to RULES.
+    A key given more than once counts by its last value, as Streamlit reads it. `rules`, if
+    given, replaces RULES (the page passes RULES and its own keys, such as the open view).
 
     Returns:
         ({key: canonical text}, [LinkProblem, ...]) in the link's order.

@@ -21,6 +21,7 @@ from explorer.config import (
     FLOAT_RANGES,
     KERNEL_INITIALIZERS,
     OPTIMIZERS,
+    format_value,
     parse_number,
 )
 
@@ -110,15 +111,6 @@ def number(low: float, high: float, whole: bool = False) -> Rule:
 
     kind = "a whole number" if whole else "a number"
     return Rule(f"{kind} from {low:g} to {high:g}", read, check, low, high, whole=whole)
-
-
-def format_value(value: Any) -> str:
-    """A value as the URL text the widgets read back: 1.5e-05, 300,100, true."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return ",".join(str(item) for item in value)
-    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _field(default: Any, rule: Rule, key: str) -> Any:
