@@ -360,8 +360,9 @@ def train(
         The `RunResult`. A non-finite loss stops training and sets `diverged_step`; never raises
         for a run that blows up.
 
-    The run's model, optimizers and compiled functions are freed before it returns (or raises),
-    so a long-lived process that trains again and again does not keep them.
+    The run's trainer (model, optimizers, compiled loop) goes back to a pool for the next run
+    of the same structure, without the run's data; whatever else the run held is collected
+    before it returns (or raises), so a long-lived process does not keep it.
     """
     try:
         return _train(config, dataset, on_checkpoint, should_stop)
