@@ -6,6 +6,7 @@ import streamlit as st
 
 from explorer import links
 from explorer.setups import LAB_SETUPS, choices
+from explorer.ui import setup_widgets
 from explorer.ui.text import problems_markdown
 
 # The views, in tab order; a link's `view` opens one.
@@ -39,7 +40,7 @@ def clean_link() -> None:
     clean, problems = links.check_link(given, RULES)
     st.session_state["link_problems"] = problems
     for setup in LAB_SETUPS:
-        st.session_state[setup.__name__] = setup.from_query(clean)[0]
+        setup_widgets.keep(setup.from_query(clean)[0])
     kept = {key: value for key, value in clean.items() if key not in LAB_KEYS}
     if kept != {key: values[-1] if values else "" for key, values in given.items()}:
         st.query_params.from_dict(kept)

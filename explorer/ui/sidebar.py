@@ -15,6 +15,7 @@ from explorer import config as cfg
 from explorer import links
 from explorer.presets import COMPARISON_SETS, PRESETS
 from explorer.setups import LAB_SETUPS
+from explorer.ui import setup_widgets
 from explorer.ui.text import problem_markdown
 
 CUSTOM = links.CUSTOM
@@ -259,10 +260,10 @@ def share_link(choice: SidebarChoice, view: str | None = None) -> str:
         query = {"preset": choice.preset, **query}
     if choice.quick:
         query["quick"] = "true"
-    for setup in LAB_SETUPS:
-        stored = st.session_state.get(setup.__name__)
-        if stored is not None and stored != setup():
-            query.update(stored.to_query())
+    for setup_type in LAB_SETUPS:
+        setup = setup_widgets.stored(setup_type)
+        if setup != setup_type():  # a lab's defaults need no words in the link
+            query.update(setup.to_query())
     if view:
         query["view"] = view
     base = (st.context.url or "").split("?")[0]
