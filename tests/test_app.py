@@ -202,13 +202,34 @@ def test_comparison_set_button_trains_the_set(generated_mnist, train_calls):
 
 
 def test_share_link_carries_the_controls_not_quick_looks_clipped_sizes(train_calls):
-    app = open_app(preset="A3", quick="true")
+    app = open_app(preset="A3")
+    assert app.toggle(key="quick").value  # quick look is on by default
     link = parse_qs(urlsplit(app.code[0].value).query)
-    assert link["quick"] == ["true"]
+    assert "quick" not in link  # the default needs no words
     a3 = PRESETS["A3"].config
     assert link["train_samples"] == [str(a3.train_samples)]  # 55000, not quick look's 10000
     assert link["validation_samples"] == [str(a3.validation_samples)]
     assert not train_calls
+
+
+def test_quick_false_in_a_link_trains_the_sources_size_and_travels(train_calls):
+    app = open_app(preset="A3", quick="false")
+    assert app.toggle(key="quick").value is False
+    link = parse_qs(urlsplit(app.code[0].value).query)
+    assert link["quick"] == ["false"]
+
+
+def test_default_set_up_shows_as_preset_a1_and_a_custom_link_as_custom(train_calls):
+    app = open_app()
+    assert app.selectbox(key="preset").value == "A1"
+    assert "A1 scaled inputs" in " ".join(caption.value for caption in app.sidebar.caption)
+    app = open_app(learning_rate="0.5")  # no preset in the link, controls that are not A1's
+    assert app.selectbox(key="preset").value == "Custom"
+    assert app.number_input(key="learning_rate").value == 0.5
+    link = parse_qs(urlsplit(app.code[0].value).query)
+    assert link["preset"] == ["Custom"]  # a link without a preset means the default one
+    app = open_app(learning_rate="0.1")  # A1's own value: still A1
+    assert app.selectbox(key="preset").value == "A1"
 
 
 def test_missing_dataset_gives_the_places_tried(tmp_path, monkeypatch, train_calls):

@@ -150,6 +150,7 @@ def test_a_link_over_the_budget_is_refused_with_the_estimate(fashion, train_call
         "validation_source": "test",
         "epochs": "50",
         "checkpoints_per_epoch": "100",
+        "quick": "false",  # the 1.8 h link predates quick look by default
     }
     app = press_train(open_app(**hours))
     assert not app.exception and not train_calls

@@ -19,6 +19,8 @@ from explorer.ui import setup_widgets
 from explorer.ui.text import problem_markdown
 
 CUSTOM = links.CUSTOM
+DEFAULT_PRESET = "A1"  # the controls' defaults are A1's set-up, so the picker says so
+QUICK_BY_DEFAULT = True  # a hosted app on a small CPU share; `quick=false` in a link turns it off
 QUICK_LOOK_SAMPLES = 10_000  # a hosted app on a small CPU share trains on this subset
 QUICK_LOOK_VALIDATION = 2_000
 DEFAULTS = cfg.RunConfig()
@@ -66,14 +68,23 @@ def apply_preset() -> None:
 
 # On a link's first load, a preset fills the controls the link does not set.
 def preset_from_link() -> None:
+    """A link's preset fills what the link leaves out. A link without a preset shows the
+    default preset only while its controls are that preset's: a bound widget at its default
+    value is absent from the URL, so "no preset" cannot mean Custom by itself."""
     if "link_loaded" in st.session_state:
         return
     st.session_state["link_loaded"] = True
-    key = st.query_params.get("preset")
-    if key in PRESETS:
-        for name, value in widget_values(PRESETS[key].config).items():
-            if name not in st.query_params:  # the link was cleaned: what it holds is usable
-                st.session_state[name] = value
+    key = st.query_params.get("preset", DEFAULT_PRESET)
+    if key not in PRESETS:
+        return
+    preset_values = widget_values(PRESETS[key].config)
+    for name, value in preset_values.items():
+        if name not in st.query_params:  # the link was cleaned: what it holds is usable
+            st.session_state[name] = value
+    if "preset" not in st.query_params:
+        texts = PRESETS[key].config.to_query()  # the link is clean: canonical text
+        if any(st.query_params[name] != texts[name] for name in texts if name in st.query_params):
+            st.session_state["preset"] = CUSTOM
 
 
 # On Train: controls that no longer match the preset make it Custom, so a link stays exact.
@@ -87,9 +98,11 @@ def sync_preset() -> None:
 
 # Preset picker, set buttons and the quick-look switch; returns (preset, quick, set pressed).
 def preset_ui() -> tuple[str, bool, tuple[str, ...] | None]:
+    options = [CUSTOM, *PRESETS]
     st.sidebar.selectbox(
         "Preset",
-        [CUSTOM, *PRESETS],
+        options,
+        index=options.index(DEFAULT_PRESET),
         key="preset",
         bind="query-params",
         on_change=apply_preset,
@@ -100,6 +113,7 @@ def preset_ui() -> tuple[str, bool, tuple[str, ...] | None]:
         st.sidebar.caption(f"**{PRESETS[key].title}.** {PRESETS[key].description}")
     quick = st.sidebar.toggle(
         f"Quick look ({QUICK_LOOK_SAMPLES:,} training images)",
+        value=QUICK_BY_DEFAULT,
         key="quick",
         bind="query-params",
         help="For a hosted app on a small CPU share. Off: presets run at their sources' size.",
@@ -256,10 +270,9 @@ def share_link(choice: SidebarChoice, view: str | None = None) -> str:
     """A link to this page with the controls, quick look, the labs' set-ups and the open view."""
     config = choice.controls
     query = config.to_query() if config is not None else {}
-    if choice.preset != CUSTOM:
-        query = {"preset": choice.preset, **query}
-    if choice.quick:
-        query["quick"] = "true"
+    query = {"preset": choice.preset, **query}  # Custom too: no preset means the default one
+    if choice.quick != QUICK_BY_DEFAULT:
+        query["quick"] = str(choice.quick).lower()
     for setup_type in LAB_SETUPS:
         setup = setup_widgets.stored(setup_type)
         if setup != setup_type():  # a lab's defaults need no words in the link
