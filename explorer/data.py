@@ -3,6 +3,8 @@
 The app runs offline, so `load_dataset()` looks for the data in local places
 first and only then tries a Keras download. Every place tried is remembered,
 so that when nothing works the error says exactly where to put the files.
+`probe_dataset()` answers "is it here?" cheaply, from the files' headers, and
+never downloads: the page shows it before anything is trained.
 
 Images are kept as `uint8` arrays of shape `(N, 28, 28)`; scaling to floats is
 left to the caller, which keeps the loaded data four times smaller.
@@ -24,6 +26,7 @@ import numpy as np
 from explorer.config import IMAGE_SHAPE, NUM_CLASSES
 
 DATASETS = ("mnist", "fashion_mnist")
+DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}  # as a reader spells them
 
 # Base names of the four files of the original IDX distribution; each may
 # also be stored gzipped, with a `.gz` suffix.
@@ -89,8 +92,23 @@ class DataError(Exception):
     Catch this one type to report any of them. The message is complete and
     meant to be shown as is: a first line saying what failed, a Markdown
     list of the places tried with the reason each failed, then a Markdown
-    list of ways to fix it.
+    list of ways to fix it. The three parts are also kept apart, for a page
+    that lays them out itself.
+
+    Args:
+        headline: One sentence saying what failed.
+        tried: `(place, reason)` pairs, in the order the places were tried.
+        fixes: Ways to fix it, one sentence each, the likeliest first.
     """
+
+    def __init__(self, headline, tried, fixes):
+        self.headline = headline
+        self.tried = tuple((str(place), str(reason)) for place, reason in tried)
+        self.fixes = tuple(fixes)
+        super().__init__(_error_message(self.headline, self.tried, self.fixes))
+
+    def __reduce__(self):  # pickles by its parts, not by the message `args` holds
+        return type(self), (self.headline, self.tried, self.fixes)
 
 
 class DataNotFoundError(DataError, FileNotFoundError):
@@ -110,6 +128,105 @@ class DataDirError(DataError):
     places, so that a broken `EXPLORER_DATA_DIR` is reported instead of
     being bypassed. The message names the file and what is wrong with it.
     """
+
+
+@dataclasses.dataclass(frozen=True)
+class DataStatus:
+    """Where `load_dataset()` would find a dataset, judged from the files' headers only.
+
+    Attributes:
+        name: One of `DATASETS`.
+        place: The place `load_dataset()` would read the data from, or "" when
+            no local place holds usable files for it.
+        train_images: Training images in that place (from its headers), else 0.
+        test_images: Test images in that place (from its headers), else 0.
+        tried: `(place, reason)` pairs of the places before it that failed.
+        blocked: True when `EXPLORER_DATA_DIR` cannot be used (missing, or its
+            data for `name` is broken): `load_dataset()` then raises
+            `DataDirError` and tries no other place, no download either.
+        note: As `Dataset.note`: set when `EXPLORER_DATA_DIR` held nothing for
+            `name` and the data is found elsewhere.
+    """
+
+    name: str
+    place: str = ""
+    train_images: int = 0
+    test_images: int = 0
+    tried: tuple[tuple[str, str], ...] = ()
+    blocked: bool = False
+    note: str = ""
+
+    @property
+    def found(self) -> bool:
+        return bool(self.place)
+
+    @property
+    def downloads(self) -> bool:
+        """Whether `load_dataset()` would try a download (nothing local, nothing blocking)."""
+        return not self.found and not self.blocked
+
+
+def _parse_idx_header(path, head):
+    """Returns the shape an IDX header promises, and the header's size in bytes.
+
+    `head` holds the file's first bytes (all of them, or at least the header).
+    """
+    if len(head) < 4 or head[:2] != b"\0\0" or head[3] == 0:
+        raise ValueError(
+            f"{path}: not an IDX file (magic number {head[:4].hex()!r}, "
+            "expected '0000' followed by a type code and a dimension count)"
+        )
+    if head[2] != 0x08:
+        raise ValueError(
+            f"{path}: unsupported IDX element type 0x{head[2]:02x}, "
+            "only unsigned bytes (0x08) are supported"
+        )
+    num_dims = head[3]
+    header_size = 4 + 4 * num_dims
+    if len(head) < header_size:
+        raise ValueError(f"{path}: IDX header is truncated")
+    return struct.unpack(f">{num_dims}I", head[4:header_size]), header_size
+
+
+def _check_idx_size(path, shape, data_size):
+    """Raises `ValueError` unless `data_size` bytes after the header fit `shape`."""
+    if data_size != math.prod(shape):
+        raise ValueError(
+            f"{path}: header promises {math.prod(shape)} bytes for shape {shape}, "
+            f"but the file holds {data_size}"
+        )
+
+
+def read_idx_header(path):
+    """Reads the shape of the array in an IDX file from its header alone.
+
+    Cheap: a gzipped file is decompressed only as far as its header, so a
+    corruption further in goes unnoticed until `read_idx()`. An uncompressed
+    file's size is checked against the shape.
+
+    Args:
+        path: Path of the file, as a string or `Path`; gzipped if it ends with `.gz`.
+
+    Returns:
+        The shape, a tuple of ints.
+
+    Raises:
+        ValueError: If the header is invalid, or the gzip data is corrupt.
+        OSError: If the file cannot be opened or read.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as file:
+            head = file.read(4)
+            if len(head) == 4:
+                head += file.read(4 * head[3])
+    except (gzip.BadGzipFile, zlib.error, EOFError) as error:
+        raise ValueError(f"{path}: corrupt gzip data ({type(error).__name__}: {error})") from error
+    shape, header_size = _parse_idx_header(path, head)
+    if path.suffix != ".gz":
+        _check_idx_size(path, shape, path.stat().st_size - header_size)
+    return shape
 
 
 def read_idx(path):
@@ -142,26 +259,8 @@ def read_idx(path):
     else:
         with open(path, "rb") as file:
             data = file.read()
-    if len(data) < 4 or data[:2] != b"\0\0" or data[3] == 0:
-        raise ValueError(
-            f"{path}: not an IDX file (magic number {data[:4].hex()!r}, "
-            "expected '0000' followed by a type code and a dimension count)"
-        )
-    if data[2] != 0x08:
-        raise ValueError(
-            f"{path}: unsupported IDX element type 0x{data[2]:02x}, "
-            "only unsigned bytes (0x08) are supported"
-        )
-    num_dims = data[3]
-    header_size = 4 + 4 * num_dims
-    if len(data) < header_size:
-        raise ValueError(f"{path}: IDX header is truncated")
-    shape = struct.unpack(f">{num_dims}I", data[4:header_size])
-    if len(data) - header_size != math.prod(shape):
-        raise ValueError(
-            f"{path}: header promises {math.prod(shape)} bytes for shape {shape}, "
-            f"but the file holds {len(data) - header_size}"
-        )
+    shape, header_size = _parse_idx_header(path, data)
+    _check_idx_size(path, shape, len(data) - header_size)
     return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape)
 
 
@@ -197,7 +296,7 @@ def keras_cache_dir():
     return Path(keras_home) / "datasets"
 
 
-def load_dataset(name):
+def load_dataset(name, download=True):
     """Loads MNIST or Fashion-MNIST from the first place that holds it.
 
     Places are tried in this order:
@@ -210,8 +309,9 @@ def load_dataset(name):
        `mnist.npz`, or the folder `fashion-mnist/` with the four IDX files.
     3. For Fashion-MNIST only, the folder of the Debian package
        `dataset-fashion-mnist`, `DEBIAN_FASHION_MNIST_DIR`.
-    4. A download through `keras.datasets.<name>.load_data()`. If it fails,
-       the cache folders it created and left empty are removed again.
+    4. Unless `download` is false, a download through
+       `keras.datasets.<name>.load_data()`. If it fails, the cache folders it
+       created and left empty are removed again.
 
     The IDX files are `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
     `t10k-images-idx3-ubyte` and `t10k-labels-idx1-ubyte`, each optionally
@@ -229,6 +329,8 @@ def load_dataset(name):
 
     Args:
         name: One of `DATASETS`.
+        download: False to look in the local places only (a caller that saw
+            the download fail need not wait on it again).
 
     Returns:
         A `Dataset` with read-only `uint8` arrays.
@@ -241,51 +343,123 @@ def load_dataset(name):
         Both errors are `DataError`s, whose message is meant to be shown as
         is (it is Markdown: two lists, places tried and how to fix it).
     """
-    if name not in DATASETS:
-        raise ValueError(f"Unknown dataset {name!r}; expected one of: {', '.join(DATASETS)}")
+    _check_name(name)
     failures = []  # (place, reason) pairs, reported if nothing works.
-    data_dir = os.environ.get("EXPLORER_DATA_DIR")
-    if data_dir:
-        dataset = _load_from_data_dir(name, Path(data_dir), failures)
-        if dataset is not None:
-            return dataset
-    else:
-        failures.append(("EXPLORER_DATA_DIR", "environment variable not set"))
-    for path, reader in _fallback_places(name):
-        try:
-            arrays = _read_checked(path, reader)
-        except _READ_ERRORS as error:
-            failures.append((str(path), str(error)))
-            continue
-        return _make_dataset(name, arrays, source=str(path), data_dir=data_dir)
-    download = f"download by keras.datasets.{name}.load_data()"
+    found = _search_local_places(name, _read_checked, failures)
+    if found is not None:
+        path, arrays, empty_data_dir = found
+        return _make_dataset(name, arrays, source=str(path), data_dir=empty_data_dir)
+    place = _download_place(name)
+    if not download:
+        failures.append((place, "not tried this time"))
+        raise _not_found_error(name, failures)
     try:
         with _removing_new_empty_folders(_keras_download_folders(name)):
             arrays = _download_with_keras(name)
             _check_arrays(arrays, NPZ_KEYS)
     # Without a network the failure can be of many types; all mean "not here".
     except Exception as error:
-        failures.append((download, f"{type(error).__name__}: {error}"))
+        failures.append((place, f"{type(error).__name__}: {error}"))
     else:
-        return _make_dataset(name, arrays, source=download, data_dir=data_dir)
-    raise DataNotFoundError(_not_found_message(name, failures))
+        return _make_dataset(
+            name, arrays, source=place, data_dir=os.environ.get("EXPLORER_DATA_DIR")
+        )
+    raise _not_found_error(name, failures)
 
 
-def _load_from_data_dir(name, data_dir, failures):
-    """Loads `name` from `EXPLORER_DATA_DIR`, or returns `None` if it holds nothing for it.
+def probe_dataset(name):
+    """Says where `load_dataset(name)` would find the data, without loading or downloading it.
 
-    Appends the places tried to `failures`, and raises `DataDirError` if the
-    folder is missing or unreadable, or if its first existing place for
-    `name` cannot be read or fails the checks.
+    The places are tried in `load_dataset()`'s order with its rules, but
+    each is judged from its files' headers (`read_idx_header()`, the `.npy`
+    headers inside a `.npz`): file names, shapes, element types, image
+    counts. That costs a few small reads, however big the data. A file
+    corrupt beyond its header passes here and fails in `load_dataset()`.
+
+    Args:
+        name: One of `DATASETS`.
+
+    Returns:
+        A `DataStatus`.
+
+    Raises:
+        ValueError: If `name` is not one of `DATASETS`.
+    """
+    _check_name(name)
+    failures = []
+    try:
+        found = _search_local_places(name, _probe_checked, failures)
+    except DataDirError:
+        return DataStatus(name, tried=tuple(failures), blocked=True)
+    if found is None:
+        return DataStatus(name, tried=tuple(failures))
+    path, (train_images, test_images), empty_data_dir = found
+    return DataStatus(
+        name,
+        place=str(path),
+        train_images=train_images,
+        test_images=test_images,
+        tried=tuple(failures),
+        note=_data_dir_note(name, empty_data_dir, str(path)) if empty_data_dir else "",
+    )
+
+
+def _check_name(name):
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset {name!r}; expected one of: {', '.join(DATASETS)}")
+
+
+def _download_place(name):
+    return f"download by keras.datasets.{name}.load_data()"
+
+
+def _search_local_places(name, open_place, failures):
+    """Tries the local places for `name` in `load_dataset()`'s order, with its rules.
+
+    `open_place(path, reader)` reads or checks one place, raising one of
+    `_READ_ERRORS` when the place cannot be used. Appends the `(place,
+    reason)` pairs of the places that failed to `failures`.
+
+    Returns:
+        `(path, what open_place returned, empty_data_dir)` for the first place
+        that works, where `empty_data_dir` is an `EXPLORER_DATA_DIR` that held
+        nothing for `name` (else None); or None when no place works.
+
+    Raises:
+        DataDirError: As `load_dataset()` documents.
+    """
+    data_dir = os.environ.get("EXPLORER_DATA_DIR")
+    if data_dir:
+        found = _search_data_dir(name, Path(data_dir), open_place, failures)
+        if found is not None:
+            return found
+    else:
+        failures.append(("EXPLORER_DATA_DIR", "environment variable not set"))
+    for path, reader in _fallback_places(name):
+        try:
+            value = open_place(path, reader)
+        except _READ_ERRORS as error:
+            failures.append((str(path), str(error)))
+            continue
+        return path, value, data_dir or None
+    return None
+
+
+def _search_data_dir(name, data_dir, open_place, failures):
+    """Tries `EXPLORER_DATA_DIR`'s places for `name`; see `_search_local_places()`.
+
+    Returns None if the folder holds nothing for `name`. Raises
+    `DataDirError` if the folder is missing or unreadable, or if its first
+    existing place for `name` fails.
     """
     variable = f"EXPLORER_DATA_DIR={data_dir}"
     if not data_dir.is_dir():
         reason = "not a folder" if data_dir.exists() else "no such folder"
         failures.append((variable, reason))
-        raise DataDirError(_data_dir_message(name, data_dir, failures, broken=None))
+        raise _data_dir_error(name, data_dir, failures, broken=None)
     if not os.access(data_dir, os.R_OK | os.X_OK):
         failures.append((variable, "folder not readable (permission denied)"))
-        raise DataDirError(_data_dir_message(name, data_dir, failures, broken=data_dir))
+        raise _data_dir_error(name, data_dir, failures, broken=data_dir)
     for path, reader in _data_dir_places(name, data_dir):
         # `lexists`: a dangling link is a place that exists and is broken.
         if not os.path.lexists(path):
@@ -294,11 +468,11 @@ def _load_from_data_dir(name, data_dir, failures):
             )
             continue
         try:
-            arrays = _read_checked(path, reader)
+            value = open_place(path, reader)
         except _READ_ERRORS as error:
             failures.append((str(path), str(error)))
-            raise DataDirError(_data_dir_message(name, data_dir, failures, broken=path)) from error
-        return _make_dataset(name, arrays, source=str(path))
+            raise _data_dir_error(name, data_dir, failures, broken=path) from error
+        return path, value, None
     return None
 
 
@@ -328,16 +502,15 @@ def _read_checked(path, reader):
     return arrays
 
 
-def _read_npz(path):
-    """Reads the four arrays from a Keras-style `.npz` file.
+def _probe_checked(path, reader):
+    """Checks the place `reader` would read from its headers; returns the image counts."""
+    shapes, dtypes, names = _HEADER_READERS[reader](path)
+    _check_layout(shapes, dtypes, names)
+    return shapes[0][0], shapes[2][0]  # train images, test images
 
-    Returns:
-        The four arrays, and the names to use for them in messages.
 
-    Raises:
-        ValueError: For a corrupt file, whatever error type `np.load` and
-            `zipfile` raised for it.
-    """
+def _check_npz_file(path):
+    """Raises unless `path` is a file that starts like a zip archive."""
     if not os.path.lexists(path):
         raise FileNotFoundError("no such file")
     if not path.is_file():
@@ -348,6 +521,19 @@ def _read_npz(path):
     # unpickle anything else.
     if magic[:2] != b"PK":
         raise ValueError(f"not a .npz file (it starts with {magic!r}, not a zip archive's b'PK')")
+
+
+def _read_npz(path):
+    """Reads the four arrays from a Keras-style `.npz` file.
+
+    Returns:
+        The four arrays, and the names to use for them in messages.
+
+    Raises:
+        ValueError: For a corrupt file, whatever error type `np.load` and
+            `zipfile` raised for it.
+    """
+    _check_npz_file(path)
     part = "the .npz archive"
     # A corrupt archive or `.npy` header raises many error types: zipfile's,
     # zlib's, and `tokenize`'s and `ast`'s, which `np.load` parses headers with.
@@ -367,12 +553,41 @@ def _read_npz(path):
     return tuple(arrays), NPZ_KEYS
 
 
-def _read_idx_folder(folder):
-    """Reads the four arrays from the IDX files in `folder`.
+def _read_npz_headers(path):
+    """Reads the shapes and dtypes of the four arrays of a `.npz` from their `.npy` headers.
 
     Returns:
-        The four arrays, and the names of their files for messages.
+        The four shapes, the four dtypes, and the names for messages.
     """
+    _check_npz_file(path)
+    part = "the .npz archive"
+    shapes, dtypes = [], []
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = set(archive.namelist())
+            missing = [key for key in NPZ_KEYS if f"{key}.npy" not in members]
+            for key in [] if missing else NPZ_KEYS:
+                part = f"array {key}"
+                with archive.open(f"{key}.npy") as member:
+                    version = np.lib.format.read_magic(member)
+                    read_header = {
+                        (1, 0): np.lib.format.read_array_header_1_0,
+                        (2, 0): np.lib.format.read_array_header_2_0,
+                    }[version]
+                    shape, _, dtype = read_header(member)
+                shapes.append(shape)
+                dtypes.append(dtype)
+    except Exception as error:
+        raise ValueError(
+            f"corrupt .npz file: cannot read {part} ({type(error).__name__}: {error})"
+        ) from error
+    if missing:
+        raise ValueError(f"arrays {', '.join(missing)} missing from the .npz file")
+    return shapes, dtypes, NPZ_KEYS
+
+
+def _idx_paths(folder):
+    """Returns the paths of the four IDX files in `folder`, each plain or `.gz`."""
     if not os.path.lexists(folder):
         raise FileNotFoundError("no such folder")
     if not folder.is_dir():
@@ -387,7 +602,64 @@ def _read_idx_folder(folder):
             missing.append(f"{base_name}[.gz]")
     if missing:
         raise FileNotFoundError(f"missing {', '.join(missing)}")
+    return paths
+
+
+def _read_idx_folder(folder):
+    """Reads the four arrays from the IDX files in `folder`.
+
+    Returns:
+        The four arrays, and the names of their files for messages.
+    """
+    paths = _idx_paths(folder)
     return tuple(read_idx(path) for path in paths), tuple(path.name for path in paths)
+
+
+def _read_idx_folder_headers(folder):
+    """Reads the shapes of the four IDX files in `folder` from their headers.
+
+    Returns:
+        The four shapes, the four dtypes (IDX files here hold only uint8),
+        and the names of the files for messages.
+    """
+    paths = _idx_paths(folder)
+    shapes = [read_idx_header(path) for path in paths]
+    return shapes, [np.dtype(np.uint8)] * 4, tuple(path.name for path in paths)
+
+
+# What `probe_dataset()` reads instead of each reader: the headers only.
+_HEADER_READERS = {_read_npz: _read_npz_headers, _read_idx_folder: _read_idx_folder_headers}
+
+
+def _check_layout(shapes, dtypes, names):
+    """Raises `ValueError` unless four arrays of these shapes and dtypes can form a dataset.
+
+    The arrays are train images, train labels, test images, test labels;
+    `names` name them (file or array names) in the messages.
+    """
+    for part, first in [("train", 0), ("test", 2)]:
+        images_shape, labels_shape = (tuple(shape) for shape in shapes[first : first + 2])
+        images_dtype, labels_dtype = dtypes[first : first + 2]
+        images_name, labels_name = names[first : first + 2]
+        if images_dtype != np.uint8 or labels_dtype != np.uint8:
+            raise ValueError(
+                f"{part} arrays {images_name}, {labels_name} must be uint8, "
+                f"got {images_dtype}, {labels_dtype}"
+            )
+        if len(images_shape) != 3 or images_shape[1:] != IMAGE_SHAPE:
+            raise ValueError(
+                f"{part} images {images_name} have shape {images_shape}, expected (N, 28, 28)"
+            )
+        if images_shape[0] == 0:
+            raise ValueError(
+                f"{images_name} holds 0 {part} images; a dataset needs at least "
+                "one train and one test image"
+            )
+        if labels_shape != images_shape[:1]:
+            raise ValueError(
+                f"{images_shape[0]} {part} images in {images_name} but labels of shape "
+                f"{labels_shape} in {labels_name}"
+            )
 
 
 def _check_arrays(arrays, names):
@@ -395,32 +667,11 @@ def _check_arrays(arrays, names):
 
     `names` name the four arrays (file or array names) in the messages.
     """
-    for part, (images, labels), (images_name, labels_name) in [
-        ("train", arrays[:2], names[:2]),
-        ("test", arrays[2:], names[2:]),
-    ]:
-        if images.dtype != np.uint8 or labels.dtype != np.uint8:
+    _check_layout([array.shape for array in arrays], [array.dtype for array in arrays], names)
+    for part, index in [("train", 1), ("test", 3)]:
+        if arrays[index].max() >= NUM_CLASSES:
             raise ValueError(
-                f"{part} arrays {images_name}, {labels_name} must be uint8, "
-                f"got {images.dtype}, {labels.dtype}"
-            )
-        if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
-            raise ValueError(
-                f"{part} images {images_name} have shape {images.shape}, expected (N, 28, 28)"
-            )
-        if len(images) == 0:
-            raise ValueError(
-                f"{images_name} holds 0 {part} images; a dataset needs at least "
-                "one train and one test image"
-            )
-        if labels.shape != images.shape[:1]:
-            raise ValueError(
-                f"{len(images)} {part} images in {images_name} but labels of shape "
-                f"{labels.shape} in {labels_name}"
-            )
-        if labels.max() >= NUM_CLASSES:
-            raise ValueError(
-                f"{part} labels go up to {labels.max()} in {labels_name}, expected 0 to 9"
+                f"{part} labels go up to {arrays[index].max()} in {names[index]}, expected 0 to 9"
             )
 
 
@@ -434,14 +685,17 @@ def _make_dataset(name, arrays, source, data_dir=None):
         # The app shares one loaded dataset between sessions; an in-place
         # change by one of them must fail loudly instead of leaking.
         array.flags.writeable = False
-    note = ""
-    if data_dir:
-        note = (
-            f"EXPLORER_DATA_DIR is set to {data_dir}, but that folder holds nothing "
-            f"for {name!r} (no {name}.npz, no {_folder_names(name)}), so the data "
-            f"came from {source}."
-        )
+    note = _data_dir_note(name, data_dir, source) if data_dir else ""
     return Dataset(name, *arrays, source=source, note=note)
+
+
+def _data_dir_note(name, data_dir, source):
+    """Says that `EXPLORER_DATA_DIR` (`data_dir`) held nothing for `name`, so `source` served."""
+    return (
+        f"EXPLORER_DATA_DIR is set to {data_dir}, but that folder holds nothing "
+        f"for {name!r} (no {name}.npz, no {_folder_names(name)}), so the data "
+        f"came from {source}."
+    )
 
 
 def _download_with_keras(name):
@@ -498,9 +752,8 @@ def _folder_names(name):
 def _data_dir_hint(name):
     """Returns what a folder named by `EXPLORER_DATA_DIR` should hold for `name`."""
     return (
-        f"{name}.npz (uint8 arrays {', '.join(NPZ_KEYS)}) or a subfolder "
-        f"{_folder_names(name)} with the IDX files {', '.join(IDX_FILE_NAMES)} "
-        "(each optionally .gz), with at least one train and one test image"
+        f"{name}.npz (arrays {', '.join(NPZ_KEYS)}) or a subfolder {_folder_names(name)} "
+        f"with the four IDX files ({', '.join(IDX_FILE_NAMES)}, each optionally .gz)"
     )
 
 
@@ -521,19 +774,22 @@ def _markdown_list(items):
     return "\n".join(f"- {' '.join(str(item).split())}" for item in items)
 
 
-def _error_message(headline, failures, fix, hints):
-    """Returns a `DataError` message: headline, places tried, then hints.
+def _error_message(headline, tried, fixes):
+    """Returns a `DataError` message: headline, places tried, then ways to fix it.
 
     Blank lines separate the paragraphs from the lists, so that the message
     renders as two Markdown lists (the app shows it with `st.error`) and
     still reads well as plain text.
     """
-    tried = _markdown_list(f"{place}: {reason}" for place, reason in failures)
-    return f"{headline} Places tried:\n\n{tried}\n\nTo fix this, {fix}:\n\n{_markdown_list(hints)}"
+    places = _markdown_list(f"{place}: {reason}" for place, reason in tried)
+    return (
+        f"{headline} Places tried:\n\n{places}\n\n"
+        f"To fix this, do one of these:\n\n{_markdown_list(fixes)}"
+    )
 
 
-def _data_dir_message(name, data_dir, failures, broken):
-    """Returns the `DataDirError` message.
+def _data_dir_error(name, data_dir, failures, broken):
+    """Returns the `DataDirError` for `name`.
 
     `broken` is the place in `data_dir` that exists but failed, or `None`
     when `data_dir` itself does not exist or is not a folder.
@@ -543,22 +799,20 @@ def _data_dir_message(name, data_dir, failures, broken):
         f"{_other_places_hint(name)}"
     )
     if broken is None:
-        return _error_message(
+        return DataDirError(
             f"Could not load the {name!r} dataset: EXPLORER_DATA_DIR is set to "
             f"{data_dir}, which is not an existing folder.",
             failures,
-            "do one of these",
             [
                 f"create the folder {data_dir} holding {_data_dir_hint(name)}",
                 "or set EXPLORER_DATA_DIR to the folder that holds the data",
                 unset,
             ],
         )
-    return _error_message(
+    return DataDirError(
         f"Could not load the {name!r} dataset: {broken} in EXPLORER_DATA_DIR "
         "cannot be used, and other places are not tried while it is there.",
         failures,
-        "do one of these",
         [
             f"repair or replace {broken}: EXPLORER_DATA_DIR must hold {_data_dir_hint(name)}",
             f"or remove {broken} to let the next places be tried",
@@ -567,26 +821,22 @@ def _data_dir_message(name, data_dir, failures, broken):
     )
 
 
-def _not_found_message(name, failures):
-    """Returns the `DataNotFoundError` message: places tried and where to put files."""
-    hyphen_name = name.replace("_", "-")
-    keras_files = (
-        keras_cache_dir() / "mnist.npz"
-        if name == "mnist"
-        else f"{keras_cache_dir() / hyphen_name}/ holding the four .gz IDX files"
-    )
-    hints = [
-        f"set EXPLORER_DATA_DIR to a folder holding {_data_dir_hint(name)}",
-        f"put the files in the Keras cache: {keras_files}",
+def _not_found_error(name, failures):
+    """Returns the `DataNotFoundError` for `name`: places tried and where files can go."""
+    if name == "mnist":
+        keras_files = f"mnist.npz in the Keras cache, {keras_cache_dir()}"
+    else:
+        keras_files = (
+            "the four .gz IDX files in the Keras cache, "
+            f"{keras_cache_dir() / name.replace('_', '-')}"
+        )
+    fixes = [
+        f"put {keras_files}",
+        f"or set EXPLORER_DATA_DIR to a folder holding {_data_dir_hint(name)}",
     ]
     if name == "fashion_mnist":
-        hints.append(
-            "install the Debian package: apt-get install dataset-fashion-mnist "
-            f"(files land in {DEBIAN_FASHION_MNIST_DIR})"
+        fixes.append(
+            "or install Debian's package: apt-get install dataset-fashion-mnist "
+            f"(its files land in {DEBIAN_FASHION_MNIST_DIR})"
         )
-    return _error_message(
-        f"Could not load the {name!r} dataset.",
-        failures,
-        "put the data where it will be found",
-        hints,
-    )
+    return DataNotFoundError(f"Could not load the {name!r} dataset.", failures, fixes)

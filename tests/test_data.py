@@ -1,6 +1,7 @@
 """Tests for `explorer.data`: IDX files, places searched and error messages."""
 
 import io
+import pickle
 import re
 import struct
 import zipfile
@@ -469,11 +470,31 @@ def test_error_message_is_two_markdown_lists(tmp_path, monkeypatch):
     # them, so that Markdown shows the two lists apart.
     headline, tried, fix, hints = str(caught.value).split("\n\n")
     assert headline == "Could not load the 'fashion_mnist' dataset. Places tried:"
-    assert fix == "To fix this, put the data where it will be found:"
+    assert fix == "To fix this, do one of these:"
     tried, hints = tried.split("\n"), hints.split("\n")
     assert len(tried) == 4 and len(hints) == 3
     assert all(line.startswith("- ") for line in tried + hints)
     assert tried[-1].endswith("ConnectionError: no network: a message over three lines")
+    # The same parts, kept apart for a page that lays them out itself.
+    error = caught.value
+    assert error.headline == "Could not load the 'fashion_mnist' dataset."
+    assert len(error.tried) == 4 and len(error.fixes) == 3
+    assert error.tried[-1][0] == "download by keras.datasets.fashion_mnist.load_data()"
+    assert error.fixes[0].startswith("put the four .gz IDX files in the Keras cache")
+
+
+def test_data_error_pickles_by_its_parts():
+    error = data.DataNotFoundError("Headline.", [("here", "no such file")], ["put it here"])
+
+    copy = pickle.loads(pickle.dumps(error))
+
+    assert type(copy) is data.DataNotFoundError
+    assert (copy.headline, copy.tried, copy.fixes, str(copy)) == (
+        error.headline,
+        error.tried,
+        error.fixes,
+        str(error),
+    )
 
 
 def test_failed_download_leaves_no_empty_folder(tmp_path, monkeypatch):
@@ -564,3 +585,207 @@ def test_real_fashion_mnist_from_debian_package(monkeypatch):
     assert set(np.unique(dataset.test_labels)) == set(range(10))
     assert "/usr/share/datasets" in dataset.source
     assert Path(dataset.source) == REAL_DEBIAN_DIR
+
+
+# --- probe_dataset: where the data is, from the headers alone --------------------------------
+
+
+def refuse_full_reads(monkeypatch):
+    """Makes every full read fail: a probe must get by on the files' headers."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("probe_dataset() read a whole file")
+
+    monkeypatch.setattr(data, "read_idx", refuse)
+    monkeypatch.setattr(np, "load", refuse)
+
+
+@pytest.fixture
+def no_full_reads(monkeypatch):
+    refuse_full_reads(monkeypatch)
+
+
+def _write_idx_in_data_dir(tmp_path, arrays):
+    write_idx_folder(tmp_path / "data" / "mnist", arrays)
+    return "mnist", tmp_path / "data" / "mnist"
+
+
+def _write_gz_idx_in_keras_cache(tmp_path, arrays):
+    write_idx_folder(tmp_path / "keras_home" / "datasets" / "fashion-mnist", arrays, ".gz")
+    return "fashion_mnist", tmp_path / "keras_home" / "datasets" / "fashion-mnist"
+
+
+def _write_npz_in_keras_cache(tmp_path, arrays):
+    write_npz(tmp_path / "keras_home" / "datasets" / "mnist.npz", arrays)
+    return "mnist", tmp_path / "keras_home" / "datasets" / "mnist.npz"
+
+
+def _write_npz_in_data_dir(tmp_path, arrays):
+    write_npz(tmp_path / "data" / "fashion_mnist.npz", arrays)
+    return "fashion_mnist", tmp_path / "data" / "fashion_mnist.npz"
+
+
+def _write_debian_folder(tmp_path, arrays):
+    write_idx_folder(tmp_path / "debian", arrays, ".gz")
+    return "fashion_mnist", tmp_path / "debian"
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        _write_idx_in_data_dir,
+        _write_gz_idx_in_keras_cache,
+        _write_npz_in_keras_cache,
+        _write_npz_in_data_dir,
+        _write_debian_folder,
+    ],
+)
+def test_probe_finds_the_place_load_reads(tmp_path, monkeypatch, write):
+    (tmp_path / "data").mkdir()
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path / "data"))
+    name, place = write(tmp_path, make_arrays(seed=30, num_train=37, num_test=11))
+
+    with monkeypatch.context() as patch:
+        refuse_full_reads(patch)
+        status = data.probe_dataset(name)
+    dataset = data.load_dataset(name)
+
+    assert status.found and not status.downloads and not status.blocked
+    assert status.place == dataset.source == str(place)
+    assert (status.train_images, status.test_images) == (37, 11)
+    assert status.note == dataset.note
+
+
+def test_probe_of_missing_data_lists_the_places_and_never_downloads(tmp_path, monkeypatch):
+    downloads = []
+    monkeypatch.setattr(data, "_download_with_keras", downloads.append)
+
+    status = data.probe_dataset("fashion_mnist")
+
+    assert not downloads
+    assert not status.found and status.downloads and not status.blocked
+    assert status.place == "" and (status.train_images, status.test_images) == (0, 0)
+    assert status.tried == (
+        ("EXPLORER_DATA_DIR", "environment variable not set"),
+        (str(tmp_path / "keras_home" / "datasets" / "fashion-mnist"), "no such folder"),
+        (str(tmp_path / "debian"), "no such folder"),
+    )
+
+
+def test_probe_of_a_broken_explorer_data_dir_is_blocked(tmp_path, monkeypatch):
+    write_idx_folder(tmp_path / "keras_home" / "datasets" / "fashion-mnist", make_arrays(31))
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path / "nowhere"))
+
+    status = data.probe_dataset("fashion_mnist")
+
+    # load_dataset raises DataDirError here: the probe neither finds nor downloads.
+    assert status.blocked and not status.found and not status.downloads
+    assert status.tried == ((f"EXPLORER_DATA_DIR={tmp_path / 'nowhere'}", "no such folder"),)
+
+
+def test_probe_note_says_the_data_dir_held_nothing(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path / "data"))
+    name, place = _write_debian_folder(tmp_path, make_arrays(seed=32))
+
+    status = data.probe_dataset(name)
+
+    assert status.found and status.note.startswith(f"EXPLORER_DATA_DIR is set to {tmp_path}")
+    assert status.note.endswith(f"so the data came from {place}.")
+
+
+# Broken places a header shows (the probe skips them as load does) ...
+BROKEN_IN_HEADERS = [
+    write_idx_with_no_train_images,
+    write_npz_with_unclosed_header,
+    write_npz_with_garbled_header,
+    write_npz_with_no_test_images,
+    write_npz_without_y_test,
+    write_garbage_npz,
+]
+# ... and broken past the headers, found only by a full read.
+BROKEN_PAST_HEADERS = [
+    write_gz_with_bad_block,
+    write_truncated_gz,
+    write_npz_with_corrupt_member,
+    write_compressed_npz_with_corrupt_member,
+]
+assert sorted(map(id, BROKEN_IN_HEADERS + BROKEN_PAST_HEADERS)) == sorted(map(id, BROKEN_DATA))
+
+
+@pytest.mark.parametrize("write_broken", BROKEN_IN_HEADERS)
+def test_probe_skips_what_load_skips(tmp_path, monkeypatch, write_broken):
+    name = "mnist" if write_broken in BROKEN_NPZ else "fashion_mnist"
+    folder = tmp_path / "keras_home" / "datasets" / name.replace("_", "-")
+    place, reason = write_broken(folder, make_arrays(seed=33))
+    refuse_full_reads(monkeypatch)
+
+    status = data.probe_dataset(name)
+
+    assert not status.found and status.downloads
+    assert re.search(reason, dict(status.tried)[str(place)])
+
+
+@pytest.mark.parametrize("write_broken", BROKEN_PAST_HEADERS)
+def test_probe_reads_headers_only(tmp_path, monkeypatch, write_broken):
+    """Corruption past the headers goes unseen: the probe never decompresses the data."""
+    name = "mnist" if write_broken in BROKEN_NPZ else "fashion_mnist"
+    folder = tmp_path / "keras_home" / "datasets" / name.replace("_", "-")
+    place, _ = write_broken(folder, make_arrays(seed=34))
+    refuse_full_reads(monkeypatch)
+
+    status = data.probe_dataset(name)
+
+    assert status.place == str(place) and (status.train_images, status.test_images) == (100, 20)
+
+
+@pytest.mark.parametrize(
+    "break_arrays, reason",
+    [
+        (lambda a: (a[0], a[1][:-1], a[2], a[3]), "labels of shape"),
+        (lambda a: (a[0][:, :14, :], a[1], a[2], a[3]), r"expected \(N, 28, 28\)"),
+    ],
+)
+def test_probe_checks_shapes(tmp_path, break_arrays, reason, no_full_reads):
+    _write_gz_idx_in_keras_cache(tmp_path, break_arrays(make_arrays(seed=35)))
+
+    status = data.probe_dataset("fashion_mnist")
+
+    place = tmp_path / "keras_home" / "datasets" / "fashion-mnist"
+    assert not status.found and re.search(reason, dict(status.tried)[str(place)])
+
+
+def test_read_idx_header_checks_an_uncompressed_file_size(tmp_path):
+    path = tmp_path / "images"
+    data.write_idx(path, np.zeros((4, 28, 28), np.uint8))
+    assert data.read_idx_header(path) == (4, 28, 28)
+    path.write_bytes(path.read_bytes()[:-1])
+    with pytest.raises(ValueError, match="header promises 3136 bytes"):
+        data.read_idx_header(path)
+
+
+def test_load_without_download_looks_locally_only(tmp_path, monkeypatch):
+    downloads = []
+    monkeypatch.setattr(data, "_download_with_keras", downloads.append)
+
+    with pytest.raises(data.DataNotFoundError) as caught:
+        data.load_dataset("mnist", download=False)
+
+    assert not downloads
+    assert caught.value.tried[-1] == (
+        "download by keras.datasets.mnist.load_data()",
+        "not tried this time",
+    )
+
+
+@pytest.mark.skipif(
+    not REAL_DEBIAN_DIR.exists(),
+    reason=f"{REAL_DEBIAN_DIR} missing; apt-get install dataset-fashion-mnist",
+)
+def test_probe_of_real_fashion_mnist(monkeypatch):
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST_DIR", REAL_DEBIAN_DIR)
+
+    status = data.probe_dataset("fashion_mnist")
+
+    assert status.place == str(REAL_DEBIAN_DIR)
+    assert (status.train_images, status.test_images) == (60_000, 10_000)
