@@ -36,7 +36,7 @@ from explorer.model import (
     make_optimizer,
 )
 from explorer.presets import PRESETS
-from explorer.train import select_samples, train
+from explorer.train import batch_indices, per_sample_loss, select_samples, train
 
 TARGET_RATIOS = {"A1": 0.40, "B2": 0.15}
 TARGET_PEAK_RSS_GB = 1.5
@@ -111,7 +111,7 @@ def bare_loop(config: RunConfig, dataset) -> tuple[float, float]:
     first_optimizer = make_first_layer_optimizer(config)
     others = [variable for variable in model.trainable_variables if variable is not first[0]]
     optimizer = make_optimizer(config, config.learning_rate)
-    loss_function = make_loss(config)
+    sample_loss = per_sample_loss(config)
     images, labels = tf.constant(samples["train_images"]), tf.constant(samples["train_labels"])
     val_images, val_labels = tf.constant(samples["val_images"]), samples["val_labels"]
     batch, steps = config.batch_size, config.steps_per_epoch
@@ -123,10 +123,14 @@ def bare_loop(config: RunConfig, dataset) -> tuple[float, float]:
 
     def epoch(order):
         def body(step):
-            indices = tf.gather(order, step * batch + tf.range(batch))
+            # An epoch's last batch is partial, as in model.fit: padded and masked as in train().
+            indices, real = batch_indices(order, step, batch)
             x = tf.cast(tf.gather(images, indices), tf.float32)
             with tf.GradientTape() as tape:
-                loss = loss_function(targets(indices), model(x, training=True))
+                values = sample_loss(targets(indices), model(x, training=True))
+                loss = tf.reduce_sum(tf.where(real, values, 0.0)) / tf.reduce_sum(
+                    tf.cast(real, tf.float32)
+                )
             gradients = tape.gradient(loss, [*first, *others])
             first_optimizer.apply(gradients[:1], first)
             optimizer.apply(gradients[1:], others)
@@ -139,7 +143,7 @@ def bare_loop(config: RunConfig, dataset) -> tuple[float, float]:
     shuffler = np.random.default_rng(config.seed)
     accuracy = float("nan")
     for _ in range(config.epochs):
-        order = shuffler.permutation(config.train_samples)[: steps * batch].astype(np.int32)
+        order = shuffler.permutation(config.train_samples).astype(np.int32)
         run_epoch(tf.constant(order))
         predicted = np.argmax(predict(val_images).numpy(), axis=-1)
         accuracy = float(np.mean(predicted == val_labels))

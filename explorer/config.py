@@ -93,8 +93,9 @@ class RunConfig:
 
     @property
     def steps_per_epoch(self) -> int:
-        """Full batches per epoch: the last partial batch is dropped, as in the seed-A code."""
-        return self.train_samples // self.batch_size
+        """Batches per epoch as `model.fit` makes them: ceil(train_samples / batch_size), the
+        last one partial when the batch does not divide the samples (B2: 469, not 468)."""
+        return -(-self.train_samples // self.batch_size)
 
     @property
     def total_steps(self) -> int:

@@ -5,6 +5,8 @@
                           returns ‖∇W‖ and ‖ΔW‖/‖W‖ per kernel for the interval's last step
         evaluate + probe  validation loss/accuracy, histograms, saturation, dead units
 
+Batches follow `model.fit`: each epoch trains ceil(samples / batch) of them in a fresh shuffle,
+the last one partial (padded to the batch's shape and masked, so one compiled step serves all).
 Checkpoints: step 0, the early steps 1, 2, 5, 10, 20, 50, 100 (so the first hundred steps show),
 and `checkpoints_per_epoch` evenly spaced points per epoch, the last at each epoch's end.
 Validation uses the full validation set at epoch ends and a fixed subset of
@@ -25,6 +27,7 @@ import time
 import traceback
 from collections.abc import Callable
 
+import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
@@ -144,6 +147,56 @@ def select_samples(config: RunConfig, dataset: Dataset) -> dict[str, np.ndarray]
     }
 
 
+def samples_in_steps(config: RunConfig, first: int, count: int) -> int:
+    """Training samples seen by steps first+1 … first+count (the batches of `model.fit`).
+
+    Every batch holds batch_size samples but an epoch's last, which holds what is left:
+        last = train_samples - (steps_per_epoch - 1) · batch_size
+    """
+    steps_per_epoch, batch = config.steps_per_epoch, config.batch_size
+    short = batch - (config.train_samples - (steps_per_epoch - 1) * batch)
+    epoch_ends = (first + count) // steps_per_epoch - first // steps_per_epoch
+    return count * batch - epoch_ends * short
+
+
+def batch_indices(order: tf.Tensor, step_in_epoch: tf.Tensor, batch: int):
+    """The sample indices of batch `step_in_epoch` of `order`, and which of them are real.
+
+    An epoch's last batch is partial when `batch` does not divide the samples (as in
+    `model.fit`). It keeps its full shape, so one compiled step serves every batch: its missing
+    rows repeat the epoch's last sample and are masked out of the loss (`masked_mean_loss`),
+    which gives them zero gradient.
+        positions = step_in_epoch · batch + [0, batch)     real = positions < len(order)
+    """
+    samples = tf.shape(order)[0]
+    positions = step_in_epoch * batch + tf.range(batch)
+    # A gather, not tf.slice: XLA would treat slice's start as a constant and recompile.
+    indices = tf.gather(order, tf.minimum(positions, samples - 1))
+    return indices, positions < samples
+
+
+def per_sample_loss(config: RunConfig) -> keras.losses.Loss:
+    """The run's Keras loss with no reduction: one value per sample, (B,)."""
+    loss = make_loss(config)
+    return type(loss).from_config({**loss.get_config(), "reduction": None})
+
+
+def masked_mean_loss(values, predicted, labels, real=None):
+    """The mean of per-sample loss `values` and the correct count, over the `real` rows only.
+
+        loss = Σ_real values / count(real)    Keras's sum_over_batch_size on the real rows
+    With every row real this is Keras's own reduction, to the bit.
+    """
+    correct = predicted == labels
+    if real is None:
+        count = tf.cast(tf.shape(values)[0], values.dtype)
+    else:
+        values = tf.where(real, values, tf.zeros_like(values))
+        correct = tf.logical_and(correct, real)
+        count = tf.reduce_sum(tf.cast(real, values.dtype))
+    return tf.reduce_sum(values) / count, tf.reduce_sum(tf.cast(correct, tf.float32))
+
+
 def _single_replica(optimizer):
     """`optimizer`, made to apply its gradients as they are instead of all-reducing them.
 
@@ -183,7 +236,7 @@ class _Trainer:
         self.optimizer = _single_replica(make_optimizer(config, config.learning_rate))
         self.first_optimizer.build(self.variables[:1])
         self.optimizer.build(self.other_variables)
-        self.loss_function = make_loss(config)
+        self.sample_loss = per_sample_loss(config)
         self.one_hot = config.loss == "mse"
         # uint8: 1 byte a pixel in memory.
         self.images = tf.Variable(
@@ -224,13 +277,12 @@ class _Trainer:
         self.labels.assign(tf.zeros([0], tf.int32))
         self.step_loss.assign(tf.zeros([0]))
 
-    def _loss(self, images, labels, training):
+    def _loss(self, images, labels, training, real=None):
+        """Mean loss and correct count over the rows where `real` (all rows when None)."""
         probabilities = self.model(tf.cast(images, tf.float32), training=training)  # (B, 10)
         targets = tf.one_hot(labels, NUM_CLASSES) if self.one_hot else labels
-        loss = self.loss_function(targets, probabilities)
         predicted = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
-        correct = tf.reduce_sum(tf.cast(predicted == labels, tf.float32))
-        return loss, correct
+        return masked_mean_loss(self.sample_loss(targets, probabilities), predicted, labels, real)
 
     def _step(self, order, step_in_epoch, global_step, measure=False):
         """One step on the batch at `step_in_epoch` of `order`; returns loss, correct, stats.
@@ -238,12 +290,10 @@ class _Trainer:
         With `measure`, stats are (‖∇W‖, ‖ΔW‖ / ‖W‖) for each kernel as two (layers,) vectors;
         measuring costs a copy of every kernel, so it is done once per checkpoint.
         """
-        batch = self.config.batch_size
-        # A gather, not tf.slice: XLA would treat slice's start as a constant and recompile.
-        indices = tf.gather(order, step_in_epoch * batch + tf.range(batch))
+        indices, real = batch_indices(order, step_in_epoch, self.config.batch_size)
         images, labels = tf.gather(self.images, indices), tf.gather(self.labels, indices)
         with tf.GradientTape() as tape:
-            loss, correct = self._loss(images, labels, training=True)
+            loss, correct = self._loss(images, labels, training=True, real=real)
         gradients = tape.gradient(loss, self.variables)
         before = [tf.identity(kernel) for kernel in self.kernels] if measure else []
         self.first_optimizer.apply(gradients[:1], self.variables[:1])
@@ -473,7 +523,7 @@ def _train(config, dataset, on_checkpoint, should_stop) -> RunResult:
 def _train_with(trainer, config, samples, on_checkpoint, should_stop, started) -> RunResult:
     recorder = _Recorder(config, trainer, samples)
     shuffler = np.random.default_rng(config.seed)
-    steps_per_epoch, batch = config.steps_per_epoch, config.batch_size
+    steps_per_epoch = config.steps_per_epoch
     # Long intervals between checkpoints are cut into calls of bounded work (the same cut for the
     # same config, so the numbers stay the same), so that a stop request is heard in time.
     call_steps = max_steps_per_call(config)
@@ -489,7 +539,7 @@ def _train_with(trainer, config, samples, on_checkpoint, should_stop, started) -
         while step < target:
             epoch = step // steps_per_epoch
             if epoch != order_epoch:  # a new shuffle each epoch, from the seed
-                permutation = shuffler.permutation(config.train_samples)[: steps_per_epoch * batch]
+                permutation = shuffler.permutation(config.train_samples)
                 order, order_epoch = tf.constant(permutation.astype(np.int32)), epoch
             count = min(target, (epoch + 1) * steps_per_epoch, step + call_steps) - step
             if should_stop is not None and should_stop():
@@ -574,7 +624,7 @@ class _Recorder:
             train_loss, train_accuracy = float(loss), float(accuracy)
         else:
             train_loss = loss_sum / steps
-            train_accuracy = correct_sum / (steps * config.batch_size)
+            train_accuracy = correct_sum / samples_in_steps(config, step - steps, steps)
         full = step % config.steps_per_epoch == 0
         val_images, val_labels = self.val_full if full else self.val_subset
         (val_loss, val_accuracy), layer_outputs = trainer.measure(

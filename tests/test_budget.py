@@ -1,5 +1,7 @@
 """The cost estimate and the server's budget: pure arithmetic, no training."""
 
+import itertools
+
 import pytest
 
 from explorer import budget
@@ -73,5 +75,15 @@ def test_long_intervals_are_cut_into_bounded_calls():
         budget.max_steps_per_call(HOURS_LONG) * budget.step_flops(HOURS_LONG) / (budget.RATE_FLOPS)
         <= budget.CALL_SECONDS
     )
-    # A1's intervals (171 steps at full size) are never cut: its numbers stay as they were.
-    assert budget.max_steps_per_call(PRESETS["A1"].config) > 171
+    # A1's intervals (at most 172 steps at full size) are never cut: its numbers stay as they were.
+    a1 = PRESETS["A1"].config
+    longest = max(b - a for a, b in itertools.pairwise(budget.checkpoint_steps(a1)))
+    assert longest == 172 and budget.max_steps_per_call(a1) > longest
+
+
+def test_the_schedule_counts_the_partial_batch_of_each_epoch():
+    b2 = PRESETS["B2"].config  # 60,000 / 128 = 468.75: 469 batches an epoch, as model.fit
+    steps = budget.checkpoint_steps(b2)
+    assert steps[-1] == b2.total_steps == 9_380
+    assert {469 * epoch for epoch in range(1, 21)} <= set(steps)
+    assert budget.estimate(b2).steps == 9_380

@@ -7,9 +7,10 @@ import pytest
 
 from explorer import data
 from explorer.budget import EARLY_STEPS, checkpoint_steps
+from explorer.model import build_model, make_loss, make_optimizer
 from explorer.presets import PRESETS
 from explorer.probes import init_activations
-from explorer.train import train
+from explorer.train import samples_in_steps, select_samples, train
 
 A1 = PRESETS["A1"].config
 
@@ -36,6 +37,65 @@ def test_checkpoints_cover_step_zero_early_steps_and_epochs():
         in_epoch = [s for s in steps if (epoch - 1) * config.steps_per_epoch < s <= end]
         assert len(in_epoch) >= 10
     assert steps[-1] == config.total_steps
+
+
+def test_an_epoch_has_the_batches_of_model_fit():
+    """ceil(samples / batch) steps, the last partial: B2 trains 469 a epoch, 9,380 in all."""
+    b2 = PRESETS["B2"].config
+    assert (b2.steps_per_epoch, b2.total_steps) == (469, 9_380)
+    assert A1.steps_per_epoch == 1_719  # 55,000 / 32 = 1,718.75
+    assert small(A1, samples=4_000).steps_per_epoch == 125  # divides: no partial batch
+    config = small(A1, samples=1_000).replace(epochs=2)  # 31 batches of 32, then one of 8
+    assert config.steps_per_epoch == 32
+    assert samples_in_steps(config, 0, 32) == 1_000
+    assert samples_in_steps(config, 0, 31) == 992
+    assert samples_in_steps(config, 30, 4) == 32 + 8 + 32 + 32  # across the epoch's end
+    assert samples_in_steps(config, 0, 64) == 2_000
+
+
+@pytest.mark.slow
+def test_step_losses_equal_keras_on_the_same_batches_partial_one_included(fashion):
+    """train() against Keras itself fed the same order: train_on_batch step by step, and
+    model.fit, whose epoch loss weights each batch by its size (the last has 8 samples)."""
+    config = small(A1, samples=1_000, hidden_units=(64, 32)).replace(epochs=2)
+    result = train(config, fashion)
+    assert len(result.step_loss) == config.total_steps == 64
+    assert result.history.epoch.iloc[-1] == 2.0 and result.final.val_full
+
+    samples = select_samples(config, fashion)
+    images = samples["train_images"].astype(np.float32)  # raw: the model's Rescaling divides
+    labels = samples["train_labels"]
+    shuffler = np.random.default_rng(config.seed)
+    orders = [shuffler.permutation(config.train_samples) for _ in range(config.epochs)]
+
+    def keras_model():
+        model = build_model(config, samples["train_images"])
+        model.compile(
+            optimizer=make_optimizer(config, config.learning_rate), loss=make_loss(config)
+        )
+        return model
+
+    stepped, losses = keras_model(), []
+    for order in orders:
+        for start in range(0, config.train_samples, config.batch_size):
+            batch = order[start : start + config.batch_size]
+            losses.append(float(stepped.train_on_batch(images[batch], labels[batch])))
+    np.testing.assert_allclose(result.step_loss, losses, rtol=1e-5)
+
+    fitted = keras_model()
+    epoch_losses = [
+        fitted.fit(
+            images[order], labels[order], batch_size=config.batch_size, shuffle=False, verbose=0
+        ).history["loss"][0]
+        for order in orders
+    ]
+    sizes = np.array([32] * 31 + [8])
+    per_epoch = result.step_loss.reshape(config.epochs, -1)
+    np.testing.assert_allclose(epoch_losses, per_epoch @ sizes / sizes.sum(), rtol=1e-5)
+    predicted = fitted.predict(samples["val_images"].astype(np.float32), verbose=0).argmax(-1)
+    assert np.mean(predicted == samples["val_labels"]) == pytest.approx(
+        result.final.val_accuracy, abs=1e-3
+    )
 
 
 @pytest.mark.slow
