@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's chatter 
 import streamlit as st
 
 from explorer.presets import PRESETS, trains
-from explorer.ui import runs, sidebar
+from explorer.ui import puzzles, runs, sidebar
 from explorer.ui.link import VIEWS, clean_link, show_link_problems
 
 TITLE = "Initialization & Scaling Explorer"
@@ -74,6 +74,7 @@ def main() -> None:
     choice = sidebar.sidebar_ui()
     for problem in choice.problems:
         st.error(problem)
+    cards = st.container()  # filled after the trainings, so that their numbers show at once
 
     loading = st.empty()
     if "explorer.train" not in sys.modules:
@@ -82,7 +83,10 @@ def main() -> None:
 
     loading.empty()
     start_actions(choice)
+    puzzles.start_action()
     runs.run_pending()
+    with cards:
+        puzzles.puzzle_cards()
     dropped = st.session_state.get("dropped_runs", 0)
     if dropped:
         st.caption(

@@ -11,7 +11,9 @@ import math
 
 import pandas as pd
 
+from explorer import twin
 from explorer.config import IMAGE_PIXELS
+from explorer.puzzles import glorot_stddev
 from explorer.train import RunResult
 
 CHANCE_ACCURACY = 0.10  # ten balanced classes
@@ -107,6 +109,7 @@ def diagnose(result: RunResult) -> list[str]:
             f"The first step changed the first-layer kernel by ‖ΔW‖/‖W‖ = {ratio:.2g}, "
             f"{update_words(ratio)} the rule-of-thumb {HEALTHY_UPDATE_RATIO:g}."
         )
+    findings.extend(_weights_divided_words(result))
     initializer = _initializer_words(config)
     if initializer:
         findings.append(initializer)
@@ -129,9 +132,39 @@ def update_words(ratio: float) -> str:
     return f"about {factor:.0f}× {direction}"
 
 
-def glorot_stddev(fan_in: int, fan_out: int) -> float:
-    """Glorot's std for a layer: √(2 / (fan_in + fan_out)) (normal and uniform alike)."""
-    return math.sqrt(2.0 / (fan_in + fan_out))
+def _weights_divided_words(result: RunResult) -> list[str]:
+    """For raw-ish inputs with the first kernel divided by c and no correction (A2): what a
+    plain `fit` shows of it, and the c² answer in three lines, pointing to the Twin lab.
+
+        z = x·(W/c) = (x/c)·W at init, but ∂L/∂W = xᵀ·∂L/∂z is c× larger on a kernel c× smaller:
+        an SGD step changes the first layer c²× more relative to its size (Adam, RMSprop: c×).
+    """
+    config = result.config
+    divided = config.weight_scale > 1 and config.weight_scale_scope in ("first", "all")
+    if not divided or config.input_scaling != "divide" or config.first_layer_lr_multiplier != 1:
+        return []
+    c, growth = (
+        config.weight_scale,
+        twin.relative_step_growth(config.optimizer, config.weight_scale),
+    )
+    power = "c" if config.optimizer in twin.ADAPTIVE else "c²"
+    words = []
+    if result.diverged:
+        words.append(
+            "It blows up, where the question's author saw it “converge extremely slowly”: a "
+            "plain `model.fit` prints only each epoch's averages, a first-epoch loss that is huge "
+            "or not a number, then accuracy stuck near chance (10%) with a loss that barely moves "
+            "(about ln 10 ≈ 2.3 once the blown-up first layer's ReLUs are dead), which reads as "
+            "very slow learning. Which of these it prints depends on the seed and Keras version."
+        )
+    words.append(
+        f"Why, in three lines: (1) z = x·(W/{c:g}) equals (x/{c:g})·W at init; (2) but "
+        f"∂L/∂W = xᵀ·∂L/∂z is {c:g}× larger and lands on a kernel {c:g}× smaller, so each "
+        f"{twin.OPTIMIZER_NAMES[config.optimizer]} step changes the first layer {power} = "
+        f"{growth:,.0f}× more relative to its size; (3) dividing the first layer's learning rate "
+        f"by {growth:,.0f} gives the scaled-input run back. The **Twin lab** trains the three."
+    )
+    return words
 
 
 def _initializer_words(config) -> str | None:

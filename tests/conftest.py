@@ -9,9 +9,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up
 # tests the cap itself. (Also inherited by the browser tests' server.)
 os.environ.setdefault("EXPLORER_MAX_COMPILATIONS", "100000")
 
+import numpy as np
 import pytest
 import streamlit as st
 
+from explorer import data
 from explorer import train as training
 from explorer.data import DEBIAN_FASHION_MNIST_DIR, load_dataset
 from explorer.ui import runs
@@ -58,3 +60,22 @@ def pytest_sessionfinish(session, exitstatus):
         reporter.ensure_newline()
         reporter.write_line(f"EXPLORER_NO_SKIPS=1: {len(skipped)} test(s) skipped", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def generated_mnist(tmp_path, monkeypatch):
+    """MNIST-format IDX files (MNIST itself cannot be had here), found via EXPLORER_DATA_DIR."""
+    rng = np.random.default_rng(0)
+    arrays = (
+        rng.integers(0, 256, (10_500, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, 10_500, dtype=np.uint8),
+        rng.integers(0, 256, (2_000, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, 2_000, dtype=np.uint8),
+    )
+    (tmp_path / "mnist").mkdir()
+    for name, array in zip(data.IDX_FILE_NAMES, arrays, strict=True):
+        data.write_idx(tmp_path / "mnist" / f"{name}.gz", array)
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()

@@ -4,7 +4,6 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -101,6 +100,9 @@ def test_b1_shows_saturation_without_training(fashion, train_calls):
     share = re.search(r"\*\*(\d+)%\*\* of outputs saturated", text)
     assert share and int(share.group(1)) > 60
     assert charts(app)
+    for view in ("Curves", "Pre-activations", "Gradients and updates"):
+        infos = " ".join(info.value for info in show(app, view).info)
+        assert "nothing to train" in infos and "Nothing trained yet" not in infos, view
 
 
 @pytest.mark.slow
@@ -167,25 +169,6 @@ def test_compare_overlays_two_runs(fashion, train_calls):
         assert label.encode() in data
     downloads = app.get("download_button")
     assert downloads
-
-
-@pytest.fixture
-def generated_mnist(tmp_path, monkeypatch):
-    """MNIST-format IDX files (MNIST itself cannot be had here), found via EXPLORER_DATA_DIR."""
-    rng = np.random.default_rng(0)
-    arrays = (
-        rng.integers(0, 256, (10_500, 28, 28), dtype=np.uint8),
-        rng.integers(0, 10, 10_500, dtype=np.uint8),
-        rng.integers(0, 256, (2_000, 28, 28), dtype=np.uint8),
-        rng.integers(0, 10, 2_000, dtype=np.uint8),
-    )
-    (tmp_path / "mnist").mkdir()
-    for name, array in zip(data.IDX_FILE_NAMES, arrays, strict=True):
-        data.write_idx(tmp_path / "mnist" / f"{name}.gz", array)
-    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
 
 
 @pytest.mark.slow

@@ -137,3 +137,47 @@ def test_a_diverged_runs_figures_are_written_once(two_runs):
     assert checkpoint.startswith(f"step {int(diverging.final.step):,} (epoch ")
     assert f"last checkpoint before it diverged, {checkpoint}:" in findings
     assert f"validation accuracy at step {int(diverging.final.step):,}" in table.index
+
+
+@pytest.mark.slow
+def test_a2_diagnosis_links_blowing_up_to_converging_slowly_and_gives_the_c2_answer(two_runs):
+    findings = " ".join(diagnosis.diagnose(two_runs["diverging"]))
+    assert "converge extremely slowly" in findings and "accuracy stuck near chance" in findings
+    assert "65,025× more" in findings and "Twin lab" in findings
+    assert "Twin lab" not in " ".join(diagnosis.diagnose(two_runs["scaled"]))
+
+
+@pytest.mark.slow
+def test_plain_fit_of_a2_shows_what_the_diagnosis_says_it_shows(fashion):
+    """The diagnosis says a plain `fit` of A2 prints a huge or NaN first-epoch loss, then
+    accuracy near chance: the question's "converges extremely slowly"."""
+    import keras
+    import numpy as np
+
+    from explorer.model import build_model
+    from explorer.train import select_samples
+
+    config = presets.PRESETS["A2"].config.replace(
+        train_samples=3_000, validation_samples=500, epochs=2
+    )
+    samples = select_samples(config, fashion)
+    keras.utils.set_random_seed(0)  # fit's own shuffling
+    model = build_model(config, samples["train_images"])
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.1),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    history = model.fit(
+        samples["train_images"].astype(np.float64),
+        samples["train_labels"],
+        batch_size=32,
+        epochs=2,
+        verbose=0,
+    ).history
+    first_loss = history["loss"][0]
+    assert np.isnan(first_loss) or first_loss > 1e6
+    for accuracy in history["accuracy"]:
+        assert abs(accuracy - diagnosis.CHANCE_ACCURACY) < 0.03
+    findings = " ".join(diagnosis.diagnose(train(config.replace(epochs=1), fashion)))
+    assert "huge or not a number" in findings and "accuracy stuck near chance" in findings

@@ -16,6 +16,11 @@ from explorer.model import pixel_histogram
 from explorer.presets import trains
 from explorer.ui import runs
 
+NOTHING_TRAINED = "Nothing trained yet: pick a preset and press **Train**."
+NOTHING_TO_TRAIN = (
+    "This set-up looks at the first layer at init: there is nothing to train. The Summary and "
+    "Saturation views show it."
+)
 MAX_CACHED_PICTURES = 24  # init-only pictures: small, shared by every session
 
 
@@ -72,17 +77,17 @@ def run_views(view: str, init_config: cfg.RunConfig) -> None:
     elif view == "Saturation":
         saturation_view(selected, init_config)
     elif not selected:
-        st.info("Nothing trained yet: pick a preset and press **Train**.")
+        st.info(NOTHING_TRAINED if trains(init_config) else NOTHING_TO_TRAIN)
     else:
         RUN_VIEWS[view](selected)
 
 
 def summary_view(results: dict[str, training.RunResult], init_config: cfg.RunConfig) -> None:
     if not results and not trains(init_config):
-        st.info("This set-up looks at the first layer at init: there is nothing to train.")
+        st.info(NOTHING_TO_TRAIN)
         init_view(init_config)
     elif not results:
-        st.info("Nothing trained yet: pick a preset and press **Train**.")
+        st.info(NOTHING_TRAINED)
     for label, result in results.items():
         st.markdown(f"#### {label}")
         left, right = st.columns([2, 3])
