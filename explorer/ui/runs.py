@@ -22,7 +22,8 @@ from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from explorer import budget, jobs
 from explorer.config import RunConfig
-from explorer.data import DataError, Dataset, load_dataset
+from explorer.data import DataError, Dataset
+from explorer.ui import data_status
 
 if TYPE_CHECKING:  # TensorFlow loads after the first paint: see _train_one and _wait
     from explorer import train as training
@@ -32,22 +33,20 @@ LIVE_REDRAW_SECONDS = 0.7  # redraw the live curves at most this often
 POLL_SECONDS = 0.15  # how often a waiting script looks at its training (and says it still waits)
 
 
-# The dataset is a shared read-only object: one copy per process, whatever the sessions.
-@st.cache_resource(show_spinner="Loading the dataset…")
-def dataset(name: str) -> Dataset:
-    return load_dataset(name)
-
-
 def load(name: str) -> Dataset | None:
-    """The dataset, or None after showing why not: once per script run, whichever view asks."""
+    """The dataset, or None after showing why not: once per script run, whichever view asks.
+
+    One copy per process (`data_status.dataset`); a failed download is not tried again on
+    every rerun, only when the message's button asks.
+    """
     try:
-        return dataset(name)
+        return data_status.dataset(name)
     except DataError as error:
         shown = st.session_state.setdefault("data_errors_shown", {})
         run = _script_run()
         if shown.get(name) != run:
             shown[name] = run
-            st.error(str(error))
+            data_status.missing_ui(name, error)
         return None
 
 

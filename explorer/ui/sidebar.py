@@ -15,7 +15,7 @@ from explorer import config as cfg
 from explorer import links
 from explorer.presets import COMPARISON_SETS, PRESETS
 from explorer.setups import LAB_SETUPS
-from explorer.ui import setup_widgets
+from explorer.ui import data_status, setup_widgets
 from explorer.ui.text import problem_markdown
 
 CUSTOM = links.CUSTOM
@@ -166,6 +166,7 @@ def controls_ui() -> tuple[dict, bool]:
         )
         st.subheader("Data")
         values["dataset"] = _choice(st, "dataset", "Dataset", cfg.DATASETS)
+        data_status.status_ui(values["dataset"])  # where it is, before any Train
         left, right = st.columns(2)
         values["train_samples"] = _number(left, "train_samples", "Training images", step=1000)
         values["validation_samples"] = _number(
