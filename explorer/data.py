@@ -349,7 +349,7 @@ def load_dataset(name, download=True):
     if found is not None:
         path, arrays, empty_data_dir = found
         return _make_dataset(name, arrays, source=str(path), data_dir=empty_data_dir)
-    place = _download_place(name)
+    place = download_place(name)
     if not download:
         failures.append((place, "not tried this time"))
         raise _not_found_error(name, failures)
@@ -409,7 +409,8 @@ def _check_name(name):
         raise ValueError(f"Unknown dataset {name!r}; expected one of: {', '.join(DATASETS)}")
 
 
-def _download_place(name):
+def download_place(name):
+    """The download, named as a place tried in `DataError.tried`."""
     return f"download by keras.datasets.{name}.load_data()"
 
 
@@ -752,8 +753,8 @@ def _folder_names(name):
 def _data_dir_hint(name):
     """Returns what a folder named by `EXPLORER_DATA_DIR` should hold for `name`."""
     return (
-        f"{name}.npz (arrays {', '.join(NPZ_KEYS)}) or a subfolder {_folder_names(name)} "
-        f"with the four IDX files ({', '.join(IDX_FILE_NAMES)}, each optionally .gz)"
+        f"{name}.npz (as keras.datasets saves it) or a subfolder {_folder_names(name)} "
+        f"with the four IDX files {', '.join(IDX_FILE_NAMES)} (each may be .gz)"
     )
 
 

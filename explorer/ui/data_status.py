@@ -23,6 +23,7 @@ from explorer.data import (
     DataNotFoundError,
     Dataset,
     DataStatus,
+    download_place,
     keras_cache_dir,
     load_dataset,
     probe_dataset,
@@ -117,19 +118,19 @@ def _retry(name: str) -> None:
     st.session_state[RETRY_KEY] = name
 
 
-def _place(place: str) -> str:
-    """A place as code (a path or a variable), or a download as words."""
-    return place if place.startswith("download by") else f"`{place}`"
+def _place(name: str, place: str) -> str:
+    """A place as code (a path or a variable), or the download as words."""
+    return place if place == download_place(name) else f"`{place}`"
 
 
-def _places(tried: tuple[tuple[str, str], ...]) -> str:
+def _places(name: str, tried: tuple[tuple[str, str], ...]) -> str:
     """The places tried, short: `EXPLORER_DATA_DIR` (not set), `/root/.keras/datasets/mnist.npz`."""
     names = []
     for place, _ in tried:
-        if place == "EXPLORER_DATA_DIR":
+        if place == "EXPLORER_DATA_DIR":  # (the variable is named alone when it is not set)
             names.append(f"`{place}` (not set)")
-        elif not place.startswith("download by"):
-            names.append(_place(place))
+        elif place != download_place(name):
+            names.append(_place(name, place))
     return ", ".join(names)
 
 
@@ -165,7 +166,8 @@ def status_line(name: str) -> str:
         outcome = "Train tries a download"
     else:
         outcome = f"its download failed ({_cut(failure.tried[-1][1])})"
-    return f"**{title}**: not found here; {outcome}. Looked in {_places(found.tried)}.{elsewhere}"
+    looked = _places(name, found.tried)
+    return f"**{title}**: not found here; {outcome}. Looked in {looked}.{elsewhere}"
 
 
 # Inside the sidebar's form, under the dataset widget: where the chosen data is, before any Train.
@@ -207,7 +209,7 @@ def missing_ui(name: str, error: DataError) -> None:
         fixes.insert(0, f"use {DATASET_TITLES[other]} instead: it is here (button below)")
     if failure is not None:
         fixes.append("try the download again once the server can reach the internet (button below)")
-    places = _markdown_list(f"{_place(place)}: {reason}" for place, reason in error.tried)
+    places = _markdown_list(f"{_place(name, place)}: {reason}" for place, reason in error.tried)
     st.error(f"{headline}\n\nPlaces tried:\n\n{places}\n\nWhat to do:\n\n{_markdown_list(fixes)}")
     left, right = st.columns(2)
     if other is not None:
