@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's chatter 
 import streamlit as st
 
 from explorer.presets import PRESETS, trains
-from explorer.ui import puzzles, runs, sidebar
+from explorer.ui import puzzles, quiz, runs, share, sidebar
 from explorer.ui.link import VIEWS, clean_link, show_link_problems
 
 TITLE = "Initialization & Scaling Explorer"
@@ -52,8 +52,9 @@ def open_view(name: str, choice: sidebar.SidebarChoice) -> None:
 
     init_config = choice.config or sidebar.DEFAULTS
     if name in RUN_VIEWS:
-        views.run_views(name, init_config)
+        views.run_views(name, init_config)  # each view draws its share box: they are fragments
     elif name == "Data":
+        share.share_box(name)
         views.data_view(init_config)
     elif name == "Twin lab":
         twin_lab.twin_lab(choice.config)
@@ -68,10 +69,12 @@ def main() -> None:
     runs.keep_alive()  # first: a rerun must not let the session's training go
     runs.next_script_run()
     clean_link()  # before any widget reads the link
+    quiz.start_from_link()
     st.title(TITLE)
     st.markdown(INTRO)
     show_link_problems()
     choice = sidebar.sidebar_ui()
+    share.remember_choice(choice)
     for problem in choice.problems:
         st.error(problem)
     cards = st.container()  # filled after the trainings, so that their numbers show at once
@@ -82,6 +85,7 @@ def main() -> None:
     from explorer.ui import views  # noqa: F401  (TensorFlow, Keras, Altair: after the first paint)
 
     loading.empty()
+    share.reopen_link(choice)  # first: a click in this run replaces the link's runs
     start_actions(choice)
     puzzles.start_action()
     runs.run_pending()
@@ -97,9 +101,6 @@ def main() -> None:
     open_name = next((name for name, tab in zip(VIEWS, tabs, strict=True) if tab.open), VIEWS[0])
     with tabs[VIEWS.index(open_name)]:
         open_view(open_name, choice)
-    if choice.controls is not None:  # after the view: it holds the labs' newest set-ups
-        with st.sidebar.expander("Share this set-up"):  # quick look travels as quick=true
-            st.code(sidebar.share_link(choice, open_name), language=None, wrap_lines=True)
 
 
 main()

@@ -185,13 +185,24 @@ def test_comparison_set_button_trains_the_set(generated_mnist, train_calls):
 
 
 def test_share_link_carries_the_controls_not_quick_looks_clipped_sizes(train_calls):
-    app = open_app(preset="A3")
+    app = open_app(preset="A3", train_samples="20000")
     assert app.toggle(key="quick").value  # quick look is on by default
     link = parse_qs(urlsplit(app.code[0].value).query)
     assert "quick" not in link  # the default needs no words
-    a3 = PRESETS["A3"].config
-    assert link["train_samples"] == [str(a3.train_samples)]  # 55000, not quick look's 10000
-    assert link["validation_samples"] == [str(a3.validation_samples)]
+    assert link["train_samples"] == ["20000"]  # the control's, not quick look's 10000
+    assert link["preset"] == ["A3"] and len(link) == 2  # only what differs from A3
+    assert not train_calls
+
+
+@pytest.mark.parametrize("key", list(PRESETS))
+def test_a_presets_link_is_short_and_holds_only_the_preset(train_calls, key):
+    app = open_app(preset=key)
+    url = app.code[0].value
+    assert parse_qs(urlsplit(url).query) == {"preset": [key]}
+    for view in VIEWS:
+        app = show(app, view)
+        query = urlsplit(app.code[0].value).query
+        assert len(query) + len("https://example.streamlit.app/?") < 120, (view, query)
     assert not train_calls
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
-from explorer import links
+from explorer import links, reopen
 from explorer.setups import LAB_SETUPS, choices
 from explorer.ui import setup_widgets
 from explorer.ui.text import problems_markdown
@@ -21,7 +23,9 @@ VIEWS = (
     "Sweep",
     "Saturation lab",
 )
-RULES = {**links.RULES, "view": choices(VIEWS)}
+QUIZ_RULE = dataclasses.replace(links.RULES["quick"])  # true/false, spelled as quick is
+# The page's own keys beside the set-ups': the open view, the runs to show, predict-then-reveal.
+RULES = {**links.RULES, "view": choices(VIEWS), "runs": reopen.RUNS_RULE, "quiz": QUIZ_RULE}
 LAB_KEYS = {key for setup in LAB_SETUPS for key in setup.rules()}
 
 

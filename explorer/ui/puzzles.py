@@ -12,7 +12,7 @@ import streamlit as st
 from explorer.presets import PRESETS
 from explorer.puzzles import PUZZLES, answer
 from explorer.setups import TwinSetup
-from explorer.ui import runs, setup_widgets, sidebar
+from explorer.ui import quiz, runs, setup_widgets, sidebar
 
 PRESSED = "puzzle_pressed"  # the session-state key a card's button sets for this script run
 
@@ -35,13 +35,10 @@ def start_action() -> None:
     if key is None:
         return
     if key == "A":
-        from explorer import twin  # TensorFlow: only once a card is pressed
+        from explorer.ui import twin_lab  # TensorFlow: only once a card is pressed
 
-        setup = TwinSetup()
-        configs = twin.twin_configs(_quick(PUZZLES["A"].presets[0]), setup.factor, setup.optimizer)
-        lab = {"setup": setup, "configs": configs}
-        then = {"twin_lab": lab, "selected_keys": list(configs.values())}
-        runs.start(configs, setup.NAME, then=then)
+        configs, then = twin_lab.plan(_quick(PUZZLES["A"].presets[0]), TwinSetup())
+        runs.start(configs, TwinSetup.NAME, then={**then, "selected_keys": list(configs.values())})
     else:
         configs = {PRESETS[preset].title: _quick(preset) for preset in PUZZLES[key].presets}
         runs.start(configs, "this comparison set", then={"selected_keys": list(configs.values())})
@@ -58,7 +55,7 @@ def _results(key: str) -> dict:
     found = {}
     for preset in PUZZLES[key].presets:
         for config in (PRESETS[preset].config, _quick(preset)):
-            if config in kept:
+            if config in kept and not quiz.hidden([config]):  # a quiz hides it until predicted
                 found[preset] = kept[config]
     return found
 

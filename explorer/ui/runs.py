@@ -23,7 +23,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from explorer import budget, jobs
 from explorer.config import RunConfig
 from explorer.data import DataError, Dataset
-from explorer.ui import data_status
+from explorer.ui import data_status, quiz
 
 if TYPE_CHECKING:  # TensorFlow loads after the first paint: see _train_one and _wait
     from explorer import train as training
@@ -208,7 +208,7 @@ def _wait(job: jobs.Job, title: str) -> training.RunResult | None:
             progress.progress(
                 min(step / planned, 1.0), text=f"{title}training, step {step:,} of {planned:,}"
             )
-            if time.monotonic() - last_draw >= LIVE_REDRAW_SECONDS:
+            if not quiz.active() and time.monotonic() - last_draw >= LIVE_REDRAW_SECONDS:
                 last_draw = time.monotonic()
                 live.altair_chart(charts.curves_chart(compare.curves_table({"live": snapshot})))
         time.sleep(POLL_SECONDS)

@@ -8,9 +8,10 @@ import streamlit as st
 from explorer import charts, probes, saturation
 from explorer import config as cfg
 from explorer.setups import INPUT_KINDS, SaturationSetup
-from explorer.ui import runs
+from explorer.ui import runs, share
 from explorer.ui import setup_widgets as widgets
 
+VIEW = "Saturation lab"  # the tab this lab is drawn in (a link's view)
 INTRO = (
     "**Puzzle B at init, no training.** The first hidden layer of the sidebar's model (its "
     "width, bias, weight scale and seed) with the initializer, activation and input chosen here."
@@ -55,6 +56,7 @@ def controls_ui() -> SaturationSetup:
 def saturation_lab(base: cfg.RunConfig) -> None:
     st.markdown(INTRO)
     setup = controls_ui()
+    share.share_box(VIEW)  # after the form: the set-up it keeps is the newest
     images = None
     if setup.input_kind != "uniform":
         data = runs.load(base.dataset)
@@ -69,11 +71,11 @@ def saturation_lab(base: cfg.RunConfig) -> None:
     except ValueError as error:
         st.error(str(error))
         return
-    words, share = saturation.saturation_words(setup.activation, picture)
+    words, fraction = saturation.saturation_words(setup.activation, picture)
     chart_column, numbers = st.columns([3, 1])
     with numbers:
         if words:
-            st.metric(f"Share {words}", f"{share:.1%}")
+            st.metric(f"Share {words}", f"{fraction:.1%}")
         else:
             st.metric("Share saturated", "n/a", help=f"{setup.activation} does not saturate")
         st.metric("Expected std(z)", f"{picture.expected_preactivation_std:.4g}")

@@ -7,15 +7,13 @@ the config's own. `sidebar_ui()` draws it all and returns a plain `SidebarChoice
 from __future__ import annotations
 
 import dataclasses
-from urllib.parse import urlencode
 
 import streamlit as st
 
 from explorer import config as cfg
 from explorer import links
 from explorer.presets import COMPARISON_SETS, PRESETS
-from explorer.setups import LAB_SETUPS
-from explorer.ui import data_status, setup_widgets
+from explorer.ui import data_status
 from explorer.ui.text import problem_markdown
 
 CUSTOM = links.CUSTOM
@@ -265,20 +263,3 @@ def sidebar_ui() -> SidebarChoice:
     values, pressed = controls_ui()
     controls, problems = config_from_values(values)
     return SidebarChoice(preset, quick, controls, tuple(problems), pressed, chosen_set)
-
-
-def share_link(choice: SidebarChoice, view: str | None = None) -> str:
-    """A link to this page with the controls, quick look, the labs' set-ups and the open view."""
-    config = choice.controls
-    query = config.to_query() if config is not None else {}
-    query = {"preset": choice.preset, **query}  # Custom too: no preset means the default one
-    if choice.quick != QUICK_BY_DEFAULT:
-        query["quick"] = str(choice.quick).lower()
-    for setup_type in LAB_SETUPS:
-        setup = setup_widgets.stored(setup_type)
-        if setup != setup_type():  # a lab's defaults need no words in the link
-            query.update(setup.to_query())
-    if view:
-        query["view"] = view
-    base = (st.context.url or "").split("?")[0]
-    return f"{base}?{urlencode(query)}"

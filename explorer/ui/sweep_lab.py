@@ -7,10 +7,11 @@ import streamlit as st
 from explorer import charts, sweep
 from explorer import config as cfg
 from explorer.setups import SWEEP_KNOBS, SweepSetup
-from explorer.ui import runs
+from explorer.ui import quiz, runs, share
 from explorer.ui import setup_widgets as widgets
 from explorer.ui.views import diverged_banner, stored_results
 
+VIEW = "Sweep"  # the tab this lab is drawn in (a link's view)
 INTRO = (
     "**One knob, many runs.** Each value trains the sidebar's set-up with that one knob changed; "
     "every run is cached, so widening a sweep only trains the new values."
@@ -40,11 +41,29 @@ def controls_ui() -> tuple[SweepSetup, bool]:
     return setup, pressed
 
 
+def plan(base: cfg.RunConfig, setup: SweepSetup) -> tuple[dict[str, cfg.RunConfig], dict]:
+    """The sweep's runs by label, and the session's record of them once trained.
+
+    Raises:
+        ValueError: for values the knob or the set-up cannot take.
+    """
+    spec = SWEEP_KNOBS[setup.knob]
+    values = sweep.sweep_values(
+        setup.start, setup.stop, setup.count, setup.scale, integer=spec.integer
+    )
+    configs = sweep.sweep_configs(base, setup.knob, values)
+    labels = {
+        f"{setup.knob} = {value:g}": config for value, config in zip(values, configs, strict=True)
+    }
+    return labels, {"sweep_lab": {"setup": setup, "values": values, "configs": labels}}
+
+
 # One knob across a range: every value a cached run, read against the knob.
 @st.fragment
 def sweep_lab(base: cfg.RunConfig | None) -> None:
     st.markdown(INTRO)
     setup, pressed = controls_ui()
+    share.share_box(VIEW)  # after the form: the set-up it keeps is the newest
     spec = SWEEP_KNOBS[setup.knob]
     st.caption(
         "Ranges worth a first look: "
@@ -55,27 +74,23 @@ def sweep_lab(base: cfg.RunConfig | None) -> None:
         st.info("The sweep builds on the sidebar's set-up: fix its problems first.")
         return
     try:
-        values = sweep.sweep_values(
-            setup.start, setup.stop, setup.count, setup.scale, integer=spec.integer
-        )
-        configs = sweep.sweep_configs(base, setup.knob, values)
+        labels, lab = plan(base, setup)
     except ValueError as error:
         st.error(str(error))
         return
+    values = lab["sweep_lab"]["values"]
     st.caption(
         f"{len(values)} runs of {base.total_steps:,} steps, {spec.field} = "
         + ", ".join(f"{value:g}" for value in values)
     )
-    labels = {
-        f"{setup.knob} = {value:g}": config for value, config in zip(values, configs, strict=True)
-    }
-    lab = {"sweep_lab": {"setup": setup, "values": values, "configs": labels}}
     if pressed and runs.start(labels, SweepSetup.NAME, then=lab):
         st.rerun()  # the whole page: trainings wait above the views
     lab = st.session_state.get("sweep_lab")
     results = stored_results(lab["configs"]) if lab else None
     if not results:
         st.info("Press **Run the sweep** to train every value.")
+        return
+    if not quiz.gate(results):
         return
     diverged_banner(results)
     knob = lab["setup"].knob

@@ -8,10 +8,11 @@ from explorer import charts, compare, probes, twin
 from explorer import config as cfg
 from explorer import train as training
 from explorer.setups import TwinSetup
-from explorer.ui import runs
+from explorer.ui import quiz, runs, share
 from explorer.ui import setup_widgets as widgets
 from explorer.ui.views import diverged_banner, stored_results
 
+VIEW = "Twin lab"  # the tab this lab is drawn in (a link's view)
 INTRO = (
     "**Puzzle A, answered on one seed.** Three runs of the sidebar's set-up start with the same "
     "first-layer pre-activations: **1** inputs ÷c; **2** raw inputs with the first layer's "
@@ -50,23 +51,33 @@ def controls_ui() -> tuple[TwinSetup, bool]:
     return setup, pressed
 
 
+def plan(base: cfg.RunConfig, setup: TwinSetup) -> tuple[dict[str, cfg.RunConfig], dict]:
+    """The three runs by label, and the session's record of them once trained (for `runs.start`).
+
+    Raises:
+        ValueError: for a factor or optimizer outside the lab's limits.
+    """
+    configs = twin.twin_configs(base, setup.factor, setup.optimizer)
+    return configs, {"twin_lab": {"setup": setup, "configs": configs}}
+
+
 # Puzzle A answered: three runs, their histograms, curves, first steps and the derivation.
 @st.fragment
 def twin_lab(base: cfg.RunConfig | None) -> None:
     st.markdown(INTRO)
     setup, pressed = controls_ui()
+    share.share_box(VIEW)  # after the form: the set-up it keeps is the newest
     if base is None:
         st.info("The twin lab builds on the sidebar's set-up: fix its problems first.")
         return
     try:
-        configs = twin.twin_configs(base, setup.factor, setup.optimizer)
+        configs, lab = plan(base, setup)
     except ValueError as error:
         st.error(str(error))
         return
     advice = twin.learning_rate_advice(setup.optimizer, base.learning_rate)
     if advice:
         st.caption(advice)
-    lab = {"twin_lab": {"setup": setup, "configs": configs}}
     if pressed and runs.start(configs, TwinSetup.NAME, then=lab):
         st.rerun()  # the whole page: trainings wait above the views
     lab = st.session_state.get("twin_lab")
@@ -74,7 +85,8 @@ def twin_lab(base: cfg.RunConfig | None) -> None:
     if not results:
         st.info("Press **Train the three twins** to train them (one seed, three runs).")
         return
-    results_view(lab["setup"], results)
+    if quiz.gate(results):
+        results_view(lab["setup"], results)
 
 
 def results_view(setup: TwinSetup, results: dict[str, training.RunResult]) -> None:

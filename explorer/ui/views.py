@@ -14,7 +14,7 @@ from explorer import config as cfg
 from explorer import train as training
 from explorer.model import pixel_histogram
 from explorer.presets import trains
-from explorer.ui import runs
+from explorer.ui import quiz, runs, share
 
 NOTHING_TRAINED = "Nothing trained yet: pick a preset and press **Train**."
 NOTHING_TO_TRAIN = (
@@ -64,6 +64,9 @@ def run_views(view: str, init_config: cfg.RunConfig) -> None:
         default=default or list(kept)[-1:],
     )
     selected = {label: kept[label] for label in selected_labels}
+    share.share_box(view, [result.config for result in selected.values()])
+    if not quiz.gate(selected):
+        return
     if selected:
         st.download_button(
             "Download the selected runs' history (CSV)",

@@ -1,0 +1,115 @@
+"""Short links that reopen a result: only what differs from the defaults, and the runs to show.
+
+    /?preset=A2                       A2's set-up (quick look, the Summary: the defaults)
+    /?preset=A1&runs=A1,A2,A3&view=Curves
+    /?preset=Custom&learning_rate=0.5&runs=setup
+
+A link names its runs by token: a preset that trains ("A1") is that preset's set-up, and
+"setup" is the set-up the link's controls describe; both at the link's quick-look setting. A
+lab's view (Twin lab, Sweep) needs no tokens: its set-up names its runs. Opening such a link
+trains what is not cached yet, within the server's run limits, so a student sees what the
+teacher saw. This module imports no TensorFlow and no Streamlit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from explorer.config import RunConfig
+from explorer.presets import PRESETS
+from explorer.setups import QuerySetup, Rule
+
+SETUP_TOKEN = "setup"  # the link's own controls
+MAX_LINK_RUNS = 8  # runs a link may name: a comparison set of four fits twice
+TRAINING_PRESETS = tuple(key for key, preset in PRESETS.items() if preset.trains)
+QuickLook = Callable[[RunConfig, bool], RunConfig]
+
+
+def _read_tokens(text: str) -> str:
+    by_folded = {token.casefold(): token for token in (*TRAINING_PRESETS, SETUP_TOKEN)}
+    tokens = [part.strip().casefold() for part in text.split(",") if part.strip()]
+    if not 1 <= len(tokens) <= MAX_LINK_RUNS or len(set(tokens)) < len(tokens):
+        raise ValueError(text)
+    try:
+        return ",".join(by_folded[token] for token in tokens)
+    except KeyError:
+        raise ValueError(text) from None
+
+
+RUNS_RULE = Rule(
+    f"1 to {MAX_LINK_RUNS} different names, comma-separated, from "
+    f"{', '.join(TRAINING_PRESETS)} and {SETUP_TOKEN}",
+    _read_tokens,
+    lambda value: True,
+)
+
+
+def run_configs(
+    tokens: Iterable[str], controls: RunConfig | None, quick: bool, quick_look: QuickLook
+) -> dict[str, RunConfig]:
+    """The set-ups a link's tokens name, by token, at its quick-look setting ("setup" needs
+    `controls`: without them it names nothing)."""
+    configs = {}
+    for token in tokens:
+        if token == SETUP_TOKEN:
+            if controls is not None:
+                configs[token] = quick_look(controls, quick)
+        else:
+            configs[token] = quick_look(PRESETS[token].config, quick)
+    return configs
+
+
+def run_tokens(
+    configs: Sequence[RunConfig], controls: RunConfig | None, quick: bool, quick_look: QuickLook
+) -> tuple[list[str], list[RunConfig]]:
+    """The tokens naming `configs` in a link (at most MAX_LINK_RUNS), and the configs no token
+    names (a custom run that is not the controls' set-up, a run at the other quick-look
+    setting, or one past the limit)."""
+    named = {quick_look(PRESETS[key].config, quick): key for key in TRAINING_PRESETS}
+    if controls is not None:
+        named.setdefault(quick_look(controls, quick), SETUP_TOKEN)
+    tokens, left_out = [], []
+    for config in configs:
+        token = named.get(config)
+        if token is None or len(tokens) == MAX_LINK_RUNS:
+            left_out.append(config)
+        elif token not in tokens:
+            tokens.append(token)
+    return tokens, left_out
+
+
+def short_query(
+    preset: str,
+    controls: RunConfig | None,
+    quick: bool,
+    quick_default: bool,
+    labs: Iterable[QuerySetup],
+    view: str | None,
+    default_view: str,
+    tokens: Sequence[str] = (),
+) -> dict[str, str]:
+    """The fewest keys that reopen this page: the preset, the controls that differ from it,
+    quick look when off its default, the labs' keys that differ from theirs, the view and the
+    runs."""
+    query = {"preset": preset}
+    if controls is not None:
+        base = (PRESETS[preset].config if preset in PRESETS else RunConfig()).to_query()
+        query.update(
+            {name: text for name, text in controls.to_query().items() if base[name] != text}
+        )
+    if quick != quick_default:
+        query["quick"] = "true" if quick else "false"
+    for setup in labs:
+        defaults = type(setup)().to_query()
+        query.update({key: text for key, text in setup.to_query().items() if defaults[key] != text})
+    if view and view != default_view:
+        query["view"] = view
+    if tokens:
+        query["runs"] = ",".join(tokens)
+    return query
+
+
+def link_tokens(params: Mapping[str, str]) -> list[str]:
+    """The run tokens of a clean link (none when it names no runs)."""
+    text = params.get("runs", "")
+    return text.split(",") if text else []

@@ -1,0 +1,103 @@
+"""Sharing: a short link that reopens what the page shows, and opening such a link.
+
+The share box sits in the open view (beside the runs it names), not in the sidebar: a teacher
+copies the link of what the class should see. Opening a link that names runs, or a lab's view,
+trains what is not cached yet (`runs.start` applies the server's budget), once per session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from explorer import reopen
+from explorer.config import RunConfig
+from explorer.presets import PRESETS
+from explorer.setups import SaturationSetup, SweepSetup, TwinSetup
+from explorer.ui import runs, setup_widgets, sidebar
+from explorer.ui.link import VIEWS
+
+CHOICE = "sidebar_choice"  # the last full run's SidebarChoice, for the views' fragments
+LAB_OF_VIEW = {"Twin lab": TwinSetup, "Sweep": SweepSetup, "Saturation lab": SaturationSetup}
+TRAINED_LABS = ("Twin lab", "Sweep")  # views whose set-up names runs to train
+
+
+def remember_choice(choice: sidebar.SidebarChoice) -> None:
+    st.session_state[CHOICE] = choice
+
+
+def link_query(view: str, configs: Sequence[RunConfig] = (), quiz: bool = False):
+    """The short query reopening `view` with `configs` shown, and the configs it cannot name."""
+    choice = st.session_state.get(CHOICE)
+    if choice is None:
+        return {}, list(configs)
+    tokens, left_out = reopen.run_tokens(
+        configs, choice.controls, choice.quick, sidebar.quick_look
+    )
+    labs = [setup_widgets.stored(LAB_OF_VIEW[view])] if view in LAB_OF_VIEW else []
+    query = reopen.short_query(
+        choice.preset,
+        choice.controls,
+        choice.quick,
+        sidebar.QUICK_BY_DEFAULT,
+        labs,
+        view,
+        VIEWS[0],
+        tokens if view not in TRAINED_LABS else (),
+    )
+    if quiz:
+        query["quiz"] = "true"
+    return query, left_out
+
+
+def link_url(query: dict[str, str]) -> str:
+    base = (st.context.url or "").split("?")[0]
+    return f"{base}?{urlencode(query, safe=',')}"
+
+
+# The share box of the open view: the link, its quiz variant, and what it cannot carry.
+def share_box(view: str, configs: Sequence[RunConfig] = ()) -> None:
+    with st.popover("Share this view", icon=":material/share:"):
+        query, left_out = link_query(view, configs)
+        st.caption("Opens this view with these runs; what is not cached trains by itself.")
+        st.code(link_url(query), language=None, wrap_lines=True)
+        if configs or view in TRAINED_LABS:
+            st.caption("For a class: the learner predicts each run's fate before seeing it.")
+            quiz, _ = link_query(view, configs, quiz=True)
+            st.code(link_url(quiz), language=None, wrap_lines=True)
+        if left_out:
+            st.caption(
+                f"{len(left_out)} of the shown runs cannot travel in a link (a link names "
+                "presets and its own set-up): select the controls' set-up, or a preset, to "
+                "share them."
+            )
+
+
+def reopen_link(choice: sidebar.SidebarChoice) -> None:
+    """On a session's first run: train what the link names (its runs, or its lab's runs)."""
+    if "link_reopened" in st.session_state:
+        return
+    st.session_state["link_reopened"] = True
+    view = st.query_params.get("view")
+    if view in TRAINED_LABS:
+        if choice.config is None:
+            return
+        from explorer.ui import sweep_lab, twin_lab  # TensorFlow: after the first paint
+
+        lab = twin_lab if view == "Twin lab" else sweep_lab
+        try:
+            configs, then = lab.plan(choice.config, setup_widgets.stored(LAB_OF_VIEW[view]))
+        except ValueError:  # the lab shows the same error when drawn
+            return
+        runs.start(configs, "this link's runs", then=then)
+        return
+    tokens = reopen.link_tokens(st.query_params)
+    configs = reopen.run_configs(tokens, choice.controls, choice.quick, sidebar.quick_look)
+    if configs:
+        by_label = {
+            PRESETS[token].title if token in PRESETS else "this set-up": config
+            for token, config in configs.items()
+        }
+        runs.start(by_label, "this link's runs", then={"selected_keys": list(configs.values())})
