@@ -5,7 +5,7 @@ Every table has a `run` column holding the run's label, so one chart overlays an
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,42 +13,6 @@ import pandas as pd
 from explorer.config import RunConfig
 from explorer.presets import PRESETS, preset_key
 from explorer.train import RunResult
-
-
-def run_labels(configs: Sequence[RunConfig]) -> list[str]:
-    """One label per config naming what differs between them, e.g. "A2 · weight_scale=255".
-
-    Runs that are all different presets are named by the presets' titles ("A2 raw inputs,
-    weights ÷255"). A lone run is named by its preset, or by its main settings. Equal labels
-    get " #2", " #3".
-    """
-    keys = [preset_key(config) for config in configs]
-    if len(configs) > 1 and None not in keys and len(set(keys)) == len(keys):
-        return [PRESETS[key].title for key in keys]
-    varying = [
-        name
-        for name in RunConfig.__dataclass_fields__
-        if len({_short(getattr(config, name)) for config in configs}) > 1
-    ]
-    labels = []
-    for config in configs:
-        key = preset_key(config)
-        parts = [f"{name}={_short(getattr(config, name))}" for name in varying[:3]]
-        if len(varying) > 3:
-            parts.append("…")
-        if not parts and key is None:
-            parts = [
-                f"{config.kernel_initializer} {config.activation}",
-                f"÷{_short(config.input_divisor)}",
-                f"{config.optimizer} {_short(config.learning_rate)}",
-            ]
-        labels.append(" · ".join([key, *parts] if key else parts))
-    seen: dict[str, int] = {}
-    unique = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        unique.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
-    return unique
 
 
 def _short(value) -> str:
@@ -152,3 +116,50 @@ def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)
+
+MAX_NAME = 40  # characters of a run's name (a renamed run's name travels in links)
+
+
+def stable_name(config: RunConfig, first: RunConfig | None, taken: Collection[str] = ()) -> str:
+    """A short name given once, when the run is first kept, so that it never changes later.
+
+        a preset            its title ("A2 raw inputs, weights ÷255"), + " · 55,000 images" if
+                            that is taken (the same preset at another size)
+        anything else       what differs from the session's first run ("learning_rate=0.5"),
+                            or its main settings when it is the first
+        still taken         + " #2", " #3", ...
+    """
+    key = preset_key(config)
+    if key is not None:
+        candidates = [PRESETS[key].title, f"{PRESETS[key].title} · {config.train_samples:,} images"]
+    else:
+        differing = [] if first is None else list(first.differences(config))
+        parts = [f"{name}={_short(getattr(config, name))}" for name in differing[:3]]
+        if len(differing) > 3:
+            parts.append("…")
+        if not parts:
+            parts = [
+                f"{config.kernel_initializer} {config.activation}",
+                f"÷{_short(config.input_divisor)}",
+                f"{config.optimizer} {_short(config.learning_rate)}",
+            ]
+        candidates = [" · ".join(parts)]
+    for name in candidates:
+        if name not in taken:
+            return name
+    number = 2
+    while f"{candidates[-1]} #{number}" in taken:
+        number += 1
+    return f"{candidates[-1]} #{number}"
+
+
+def check_name(name: object, taken: Collection[str] = ()) -> str:
+    """A run's new name, stripped; ValueError saying what was received and what is allowed."""
+    text = str(name).strip()
+    if not 1 <= len(text) <= MAX_NAME or "|" in text:
+        raise ValueError(
+            f"a run's name must be 1 to {MAX_NAME} characters without '|'; got {text!r}"
+        )
+    if text in taken:
+        raise ValueError(f"another run is already named {text!r}")
+    return text

@@ -44,6 +44,35 @@ RUNS_RULE = Rule(
 )
 
 
+NAME_SEPARATOR = "|"  # names=first|second, one per token of runs (empty: the run's own name)
+MAX_NAME = 40  # as explorer.compare.MAX_NAME (that module loads TensorFlow; links are read first)
+
+
+def _read_names(text: str) -> str:
+    names = [name.strip() for name in text.split(NAME_SEPARATOR)]
+    if len(names) > MAX_LINK_RUNS or any(len(name) > MAX_NAME for name in names):
+        raise ValueError(text)
+    filled = [name for name in names if name]
+    if not filled or len(set(filled)) < len(filled):
+        raise ValueError(text)
+    return NAME_SEPARATOR.join(names)
+
+
+NAMES_RULE = Rule(
+    f"up to {MAX_LINK_RUNS} different run names of at most {MAX_NAME} characters, separated by "
+    f"{NAME_SEPARATOR!r}, one per name in runs",
+    _read_names,
+    lambda value: True,
+)
+
+
+def link_names(params: Mapping[str, str], tokens: Sequence[str]) -> dict[str, str]:
+    """{token: name} from a clean link's `names` (aligned with its `runs`; blanks skipped)."""
+    text = params.get("names", "")
+    names = text.split(NAME_SEPARATOR) if text else []
+    return {token: name for token, name in zip(tokens, names, strict=False) if name}
+
+
 def run_configs(
     tokens: Iterable[str], controls: RunConfig | None, quick: bool, quick_look: QuickLook
 ) -> dict[str, RunConfig]:
@@ -87,10 +116,11 @@ def short_query(
     view: str | None,
     default_view: str,
     tokens: Sequence[str] = (),
+    names: Sequence[str] = (),
 ) -> dict[str, str]:
     """The fewest keys that reopen this page: the preset, the controls that differ from it,
-    quick look when off its default, the labs' keys that differ from theirs, the view and the
-    runs."""
+    quick look when off its default, the labs' keys that differ from theirs, the view, the runs
+    and the names the user gave them (`names` aligned with `tokens`, "" for a run's own)."""
     query = {"preset": preset}
     if controls is not None:
         base = (PRESETS[preset].config if preset in PRESETS else RunConfig()).to_query()
@@ -106,6 +136,8 @@ def short_query(
         query["view"] = view
     if tokens:
         query["runs"] = ",".join(tokens)
+        if names and any(names):
+            query["names"] = NAME_SEPARATOR.join(names)
     return query
 
 

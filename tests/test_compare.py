@@ -12,14 +12,27 @@ from explorer.train import train
 A1 = PRESETS["A1"].config
 
 
-def test_labels_name_presets_or_what_differs():
-    a1, a2, a3 = (PRESETS[key].config for key in ("A1", "A2", "A3"))
-    assert compare.run_labels([a1, a2, a3]) == [PRESETS[k].title for k in ("A1", "A2", "A3")]
-    labels = compare.run_labels([a1, a1.replace(weight_scale=255.0)])
-    assert labels == ["A1 · weight_scale=1", "weight_scale=255"]
-    assert compare.run_labels([a1, a1]) == ["A1", "A1 #2"]
+def test_names_name_presets_or_what_differs_from_the_first_run():
+    a1, a2 = (PRESETS[key].config for key in ("A1", "A2"))
     quick = a1.replace(train_samples=10_000, validation_samples=2_000)
     assert presets.preset_key(quick) == "A1"
+    assert compare.stable_name(quick, None) == PRESETS["A1"].title
+    assert compare.stable_name(a2, quick) == PRESETS["A2"].title
+    taken = {PRESETS["A1"].title}
+    assert compare.stable_name(a1, quick, taken) == f"{PRESETS['A1'].title} · 55,000 images"
+    custom = quick.replace(learning_rate=0.5, seed=3)
+    assert compare.stable_name(custom, quick) == "learning_rate=0.5 · seed=3"
+    assert compare.stable_name(custom, quick, {"learning_rate=0.5 · seed=3"}).endswith(" #2")
+    assert compare.stable_name(custom, None).startswith("glorot_normal_untruncated relu")
+
+
+def test_a_new_name_says_what_is_allowed():
+    assert compare.check_name("  my run ") == "my run"
+    for bad in ("", "x" * (compare.MAX_NAME + 1), "a|b"):
+        with pytest.raises(ValueError, match="a run's name must be 1 to 40 characters"):
+            compare.check_name(bad)
+    with pytest.raises(ValueError, match="another run is already named 'A1'"):
+        compare.check_name("A1", {"A1"})
 
 
 @pytest.fixture(scope="module")

@@ -79,3 +79,34 @@ def test_a_twin_lab_link_trains_the_three_twins(fashion, train_calls, tiny_quick
     assert "Why runs 1 and 2 part" in texts
     link = parse_qs(urlsplit(app.code[0].value).query)
     assert link == {"preset": ["A1"], "view": ["Twin lab"], "twin_factor": ["256.0"]}
+
+
+def test_names_read_back_aligned_with_runs():
+    assert reopen.NAMES_RULE.canonical(" | my run ") == "|my run"
+    assert reopen.link_names({"names": "|my run"}, ["A1", "A3"]) == {"A3": "my run"}
+    for bad in ("|", "a|a", "x" * 41, "|".join("abcdefghi")):
+        with pytest.raises(ValueError):
+            reopen.NAMES_RULE.canonical(bad)
+
+
+@pytest.mark.slow
+def test_names_are_stable_renamed_and_travel_in_the_link(fashion, train_calls, tiny_quick_look):
+    app = open_link(preset="A1", runs="A1,A3", view="Curves")
+    a1, a3 = PRESETS["A1"].title, PRESETS["A3"].title
+    assert app.multiselect[0].options == [a1, a3]
+    app.text_input[0].input("corrected")  # the rename popover's only text input
+    rename = next(s for s in app.selectbox if s.label == "Run")
+    rename.set_value(a3)
+    app = next(b for b in app.button if b.label == "Rename").click().run()
+    assert not app.exception, app.exception
+    assert app.multiselect[0].options == [a1, "corrected"]
+    link = parse_qs(urlsplit(app.code[0].value).query)
+    assert link["names"] == ["|corrected"] and link["runs"] == ["A1,A3"]
+    # A later run leaves the earlier names as they were.
+    app.selectbox(key="preset").set_value("A2").run()
+    app = next(b for b in app.button if b.label == "Train").click().run()
+    assert app.multiselect[0].options == [a1, "corrected", PRESETS["A2"].title]
+    # The link gives its runs their names in a fresh session (cached: nothing trains).
+    again = open_link(**{key: values[0] for key, values in link.items()})
+    assert again.multiselect[0].options == [a1, "corrected"]
+    assert len(train_calls) == 3

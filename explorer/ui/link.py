@@ -25,7 +25,13 @@ VIEWS = (
 )
 QUIZ_RULE = dataclasses.replace(links.RULES["quick"])  # true/false, spelled as quick is
 # The page's own keys beside the set-ups': the open view, the runs to show, predict-then-reveal.
-RULES = {**links.RULES, "view": choices(VIEWS), "runs": reopen.RUNS_RULE, "quiz": QUIZ_RULE}
+RULES = {
+    **links.RULES,
+    "view": choices(VIEWS),
+    "runs": reopen.RUNS_RULE,
+    "names": reopen.NAMES_RULE,
+    "quiz": QUIZ_RULE,
+}
 LAB_KEYS = {key for setup in LAB_SETUPS for key in setup.rules()}
 
 

@@ -38,7 +38,12 @@ def start_action() -> None:
         from explorer.ui import twin_lab  # TensorFlow: only once a card is pressed
 
         configs, then = twin_lab.plan(_quick(PUZZLES["A"].presets[0]), TwinSetup())
-        runs.start(configs, TwinSetup.NAME, then={**then, "selected_keys": list(configs.values())})
+        runs.start(
+            configs,
+            TwinSetup.NAME,
+            then={**then, "selected_keys": list(configs.values())},
+            labels_name_new_runs=True,
+        )
     else:
         configs = {PRESETS[preset].title: _quick(preset) for preset in PUZZLES[key].presets}
         runs.start(configs, "this comparison set", then={"selected_keys": list(configs.values())})

@@ -83,14 +83,40 @@ def session_runs() -> collections.OrderedDict[RunConfig, training.RunResult]:
     return st.session_state.setdefault("runs", collections.OrderedDict())
 
 
-def remember(result: training.RunResult) -> None:
-    """Keep a finished run for comparison; past MAX_SESSION_RUNS the oldest is dropped."""
-    runs = session_runs()
-    runs[result.config] = result
-    runs.move_to_end(result.config)
+def run_names() -> dict[RunConfig, str]:
+    """Each kept run's name: given once when it is first kept (or renamed), never recomputed."""
+    return st.session_state.setdefault("run_names", {})
+
+
+def remember(result: training.RunResult, name: str | None = None) -> None:
+    """Keep a finished run for comparison, named `name` or by `compare.stable_name`; past
+    MAX_SESSION_RUNS the oldest is dropped."""
+    from explorer import compare  # TensorFlow is loaded once a run has finished
+
+    runs, names = session_runs(), run_names()
+    config = result.config
+    if name is not None or config not in names:
+        first = next((kept for kept in runs if kept != config), None)
+        taken = {other for key, other in names.items() if key != config}
+        try:
+            names[config] = compare.check_name(name, taken) if name is not None else None
+        except ValueError:
+            names[config] = None
+        names[config] = names[config] or compare.stable_name(config, first, taken)
+    runs[config] = result
+    runs.move_to_end(config)
     while len(runs) > MAX_SESSION_RUNS:
-        runs.popitem(last=False)
+        dropped, _ = runs.popitem(last=False)
+        names.pop(dropped, None)
         st.session_state["dropped_runs"] = st.session_state.get("dropped_runs", 0) + 1
+
+
+def rename(config: RunConfig, name: str) -> None:
+    """Give a kept run a new name; ValueError (shown by the caller) for a name not allowed."""
+    from explorer import compare
+
+    names = run_names()
+    names[config] = compare.check_name(name, {n for key, n in names.items() if key != config})
 
 
 def finished(config: RunConfig) -> training.RunResult | None:
@@ -101,18 +127,29 @@ def finished(config: RunConfig) -> training.RunResult | None:
 # --- actions ----------------------------------------------------------------------------------
 
 
-def start(configs: dict[str, RunConfig], what: str = "this run", then: dict | None = None) -> bool:
+def start(
+    configs: dict[str, RunConfig],
+    what: str = "this run",
+    then: dict | None = None,
+    names: dict[RunConfig, str] | None = None,
+    labels_name_new_runs: bool = False,
+) -> bool:
     """Make `configs` the session's batch, unless the budget refuses it (the message is shown).
 
     A new action replaces the session's old one. `then` is put into the session state once every
-    run has its result (a lab's record of what it trained, the runs to select).
+    run has its result (a lab's record of what it trained, the runs to select). `names` rename
+    runs (a link's names); with `labels_name_new_runs`, a run kept for the first time is named by
+    its label (a lab's "learning_rate = 0.01").
     """
     to_train = [config for config in configs.values() if finished(config) is None]
     refusal = budget.over_budget(to_train, what)
     if refusal:
         st.error(refusal)
         return False
-    st.session_state["batch"] = {"configs": dict(configs), "then": then or {}}
+    if labels_name_new_runs:
+        fresh = {config: label for label, config in configs.items() if config not in run_names()}
+        names = {**fresh, **(names or {})}
+    st.session_state["batch"] = {"configs": dict(configs), "then": then or {}, "names": names}
     st.session_state.pop("stopped", None)
     return True
 
@@ -162,8 +199,9 @@ def run_pending() -> dict[str, training.RunResult] | None:
     st.session_state.pop("batch", None)
     if len(results) < len(configs):
         return None
+    names = batch.get("names") or {}
     for result in results.values():
-        remember(result)
+        remember(result, names.get(result.config))
     st.session_state.update(batch["then"])
     return results
 

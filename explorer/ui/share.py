@@ -19,6 +19,7 @@ from explorer.setups import SaturationSetup, SweepSetup, TwinSetup
 from explorer.ui import runs, setup_widgets, sidebar
 from explorer.ui.link import VIEWS
 
+RENAMED = "renamed_runs"  # configs the user renamed: their names travel in links
 CHOICE = "sidebar_choice"  # the last full run's SidebarChoice, for the views' fragments
 LAB_OF_VIEW = {"Twin lab": TwinSetup, "Sweep": SweepSetup, "Saturation lab": SaturationSetup}
 TRAINED_LABS = ("Twin lab", "Sweep")  # views whose set-up names runs to train
@@ -33,10 +34,16 @@ def link_query(view: str, configs: Sequence[RunConfig] = (), quiz: bool = False)
     choice = st.session_state.get(CHOICE)
     if choice is None:
         return {}, list(configs)
-    tokens, left_out = reopen.run_tokens(
-        configs, choice.controls, choice.quick, sidebar.quick_look
-    )
+    tokens, left_out = reopen.run_tokens(configs, choice.controls, choice.quick, sidebar.quick_look)
     labs = [setup_widgets.stored(LAB_OF_VIEW[view])] if view in LAB_OF_VIEW else []
+    renamed = st.session_state.get(RENAMED, set())
+    by_config = runs.run_names()
+    names = [
+        by_config.get(config, "") if config in renamed else ""
+        for config in reopen.run_configs(
+            tokens, choice.controls, choice.quick, sidebar.quick_look
+        ).values()
+    ]
     query = reopen.short_query(
         choice.preset,
         choice.controls,
@@ -46,6 +53,7 @@ def link_query(view: str, configs: Sequence[RunConfig] = (), quiz: bool = False)
         view,
         VIEWS[0],
         tokens if view not in TRAINED_LABS else (),
+        names if view not in TRAINED_LABS else (),
     )
     if quiz:
         query["quiz"] = "true"
@@ -91,7 +99,7 @@ def reopen_link(choice: sidebar.SidebarChoice) -> None:
             configs, then = lab.plan(choice.config, setup_widgets.stored(LAB_OF_VIEW[view]))
         except ValueError:  # the lab shows the same error when drawn
             return
-        runs.start(configs, "this link's runs", then=then)
+        runs.start(configs, "this link's runs", then=then, labels_name_new_runs=True)
         return
     tokens = reopen.link_tokens(st.query_params)
     configs = reopen.run_configs(tokens, choice.controls, choice.quick, sidebar.quick_look)
@@ -100,4 +108,15 @@ def reopen_link(choice: sidebar.SidebarChoice) -> None:
             PRESETS[token].title if token in PRESETS else "this set-up": config
             for token, config in configs.items()
         }
-        runs.start(by_label, "this link's runs", then={"selected_keys": list(configs.values())})
+        names = {
+            configs[token]: name
+            for token, name in reopen.link_names(st.query_params, tokens).items()
+            if token in configs
+        }
+        st.session_state.setdefault(RENAMED, set()).update(names)
+        runs.start(
+            by_label,
+            "this link's runs",
+            then={"selected_keys": list(configs.values())},
+            names=names,
+        )

@@ -83,7 +83,7 @@ def sweep_lab(base: cfg.RunConfig | None) -> None:
         f"{len(values)} runs of {base.total_steps:,} steps, {spec.field} = "
         + ", ".join(f"{value:g}" for value in values)
     )
-    if pressed and runs.start(labels, SweepSetup.NAME, then=lab):
+    if pressed and runs.start(labels, SweepSetup.NAME, then=lab, labels_name_new_runs=True):
         st.rerun()  # the whole page: trainings wait above the views
     lab = st.session_state.get("sweep_lab")
     results = stored_results(lab["configs"]) if lab else None

@@ -78,7 +78,7 @@ def twin_lab(base: cfg.RunConfig | None) -> None:
     advice = twin.learning_rate_advice(setup.optimizer, base.learning_rate)
     if advice:
         st.caption(advice)
-    if pressed and runs.start(configs, TwinSetup.NAME, then=lab):
+    if pressed and runs.start(configs, TwinSetup.NAME, then=lab, labels_name_new_runs=True):
         st.rerun()  # the whole page: trainings wait above the views
     lab = st.session_state.get("twin_lab")
     results = stored_results(lab["configs"]) if lab else None

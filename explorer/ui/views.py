@@ -30,10 +30,24 @@ def init_only(config: cfg.RunConfig) -> probes.InitActivations:
 
 
 def labelled_runs() -> dict[str, training.RunResult]:
-    """Every finished run of the session, by label naming what differs between them."""
-    kept = list(runs.session_runs().values())
-    labels = compare.run_labels([run.config for run in kept])
-    return dict(zip(labels, kept, strict=True))
+    """Every finished run of the session, by its name (given once; see `runs.remember`)."""
+    names = runs.run_names()
+    return {names[config]: result for config, result in runs.session_runs().items()}
+
+
+# A popover to rename one of the session's runs; the new name travels in the share link.
+def rename_ui(kept: dict[str, training.RunResult]) -> None:
+    with st.popover("Rename a run", icon=":material/edit:"), st.form("rename_form", border=False):
+        old = st.selectbox("Run", list(kept))
+        new = st.text_input("New name", max_chars=compare.MAX_NAME)
+        if st.form_submit_button("Rename") and old is not None:
+            try:
+                runs.rename(kept[old].config, new)
+            except ValueError as error:
+                st.error(str(error))
+                return
+            st.session_state.setdefault(share.RENAMED, set()).add(kept[old].config)
+            st.rerun()
 
 
 def stored_results(configs: dict[str, cfg.RunConfig]) -> dict[str, training.RunResult] | None:
@@ -64,7 +78,12 @@ def run_views(view: str, init_config: cfg.RunConfig) -> None:
         default=default or list(kept)[-1:],
     )
     selected = {label: kept[label] for label in selected_labels}
-    share.share_box(view, [result.config for result in selected.values()])
+    left, right = st.columns(2)
+    with left:
+        share.share_box(view, [result.config for result in selected.values()])
+    if kept:
+        with right:
+            rename_ui(kept)
     if not quiz.gate(selected):
         return
     if selected:
