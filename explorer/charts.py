@@ -4,6 +4,9 @@ Pure functions, no Streamlit: the app passes the result to `st.altair_chart`. Co
 the run label, with the same colours in every chart of one comparison (the colour domain keeps
 the frame's order of runs even where a diverged run has nothing left to draw). Non-finite values
 (diverged runs) are dropped before plotting; a frame with nothing left gives a "no data" chart.
+Nothing is hidden by a scale: histograms draw what lies beyond their bins as end bars and write
+the off-scale share on the chart; a loss axis spans the runs that learned and marks where a
+blown-up run leaves it; every log axis has explicit, labelled ticks in one format.
 Every view asks for width="container" with a fixed height, so `st.altair_chart(chart,
 use_container_width=True)` (or width="stretch") fills the column; multi-panel charts are vertical
 stacks, which Streamlit stretches, rather than facets or side-by-side panels, which it cannot.
@@ -11,6 +14,7 @@ stacks, which Streamlit stretches, rather than facets or side-by-side panels, wh
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import altair as alt
@@ -21,16 +25,27 @@ HEIGHT = 300  # single-panel charts
 PANEL_HEIGHT = 240  # each panel of a stacked chart
 BAR_STEP = 26  # pixels per run in horizontal bar charts
 OPACITY = 0.5  # overlaid histograms
-POINTS = alt.OverlayMarkDef(size=14, filled=False)  # hollow, so dash legends draw strokes
+POINTS = alt.OverlayMarkDef(size=14, filled=False, clip=True)  # hollow: dash legends draw strokes
 BAND_COLOR = "#c8c8c8"
 TRAINED_COLOR = "#4c78a8"
 DIVERGED_COLOR = "#d62728"
 X_SHAPE = "M-1,-1L1,1M1,-1L-1,1"  # an "x" as an SVG path; Vega scales it to the mark's size
 RUN_LEGEND = alt.Legend(orient="bottom", direction="vertical", labelLimit=600, title=None)
 BOTTOM_LEGEND = alt.Legend(orient="bottom", labelLimit=300)
-# Losses on a log scale, not widened to whole decades: an MSE loss that moves from 0.09 to 0.07
-# would otherwise sit in a thin strip of a 0.01–0.1 axis.
-LOSS_SCALE = alt.Scale(type="log", nice=False)
+# Log axes are not widened to whole decades (an MSE loss that moves from 0.09 to 0.07 would sit in
+# a thin strip of a 0.01–0.1 axis); their ticks are computed from the data (`_log_ticks`), so a
+# narrow range still has labels, and every log axis labels them the same way: plain numbers
+# from 0.001 to below 10,000, powers of ten as 1e+35 or 1e-7 beyond.
+LOG_PAD = 0.04  # a log domain reaches this share of its span beyond the data (at least 2%)
+LOG_TICKS = 8  # at most this many ticks on a log axis
+LOG_LABELS = (
+    "abs(datum.value) >= 1e4 || abs(datum.value) < 1e-3"
+    " ? format(datum.value, '.3~e') : format(datum.value, '.4~g')"
+)
+# Cross-entropy (probabilities clipped to 1e-7 by Keras) stays below 16.2 and MSE on one-hot
+# below 2: a loss past this has blown up, and its run is drawn off scale.
+BLOWN_UP_LOSS = 1e3
+OFF_SCALE_SHAPES = {"above": "triangle-up", "below": "triangle-down"}
 DASH_LEGEND = alt.Legend(
     orient="bottom", symbolType="stroke", symbolStrokeColor="#555", symbolStrokeWidth=2
 )
@@ -51,7 +66,16 @@ STATUS = ["trained", "diverged"]
 BIN_TIPS = (("bin_start", "from"), ("bin_end", "to"))  # histogram tooltip fields and titles
 LABEL_COLOR = "#444"
 GAP_FLOOR = 1e-9  # a gap of exactly 0 (bit-identical twins) is drawn here on the log axis
-HISTOGRAM_X = alt.Scale(zero=False, padding=0)  # bars otherwise pad the axis by a bar's width
+# Histograms: values beyond the bins are drawn as an end bar OVERFLOW_BINS bins wide, OVERFLOW_GAP
+# bins beyond each edge, on a grey strip; a density end bar's area is its share, like a bin's.
+OVERFLOW_BINS, OVERFLOW_GAP = 2.0, 0.5
+OFF_SCALE_NOTE = 0.005  # an off-scale share from 0.5% is written on the chart
+OFF_SCALE_FILL = "#eeeeee"  # the strip behind the end bars
+OFF_SCALE_STROKE = "#555"  # end bars have a dashed dark outline; bins have none
+OFF_SCALE_TIP = "beyond the bins (±inf included); NaN values count as off scale too"
+HEADROOM = 1.08  # a histogram's y axis ends 8% above its tallest bar, so that bar's top shows
+VALUE_BINS = 20  # values_histogram_chart: 0.05 wide on [0, 1], aligned with sigmoid's band
+LINE_HEIGHT = 16  # pixels between the lines of a chart's text notes
 # Size to the container's width only: a stack of layered panels is otherwise as wide as the
 # container plus its axes (it overflows), and a single view shrinks its plot to fit the legend
 # into `height`.
@@ -124,7 +148,7 @@ def _epoch_lines(
     encoding = {"strokeDash": dash} if dash is not None else {}
     return (
         alt.Chart(frame)
-        .mark_line(point=POINTS, strokeWidth=1.5)
+        .mark_line(point=POINTS, strokeWidth=1.5, clip=True)  # nothing drawn past an axis
         .encode(x=alt.X("epoch:Q", title="epoch"), y=y, color=_run_color(runs), **encoding)
         .encode(tooltip=tooltip)
         .properties(width="container", height=PANEL_HEIGHT)
@@ -152,32 +176,327 @@ def _band_layer(low: float, high: float, x_min: float, x_max: float) -> alt.Char
     )
 
 
-# Histogram bars from bin_start to bin_end, one overlaid colour per run.
-def _histogram_bars(
-    data: pd.DataFrame, runs: Sequence[str], x_title: str, y_field: str, y_title: str
-) -> alt.Chart:
-    """Needs run, bin_start, bin_end and `y_field`; the run colours overlay, unstacked."""
-    fields = [*BIN_TIPS, (y_field, y_title)]
-    tooltip = ["run:N", *(alt.Tooltip(f"{f}:Q", title=t, format=".3g") for f, t in fields)]
-    return (
-        alt.Chart(data)
+# Evenly spaced round ticks from `low` to `high` (steps of 1, 2, 2.5 or 5 times a power of ten).
+def _nice_ticks(low: float, high: float, count: int = 6) -> list[float]:
+    """About `count` ticks inside [low, high]; [low] when the range is a single value."""
+    if not high > low:
+        return [float(low)]
+    raw = (high - low) / count
+    magnitude = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first, last = np.ceil(low / step - 1e-9), np.floor(high / step + 1e-9)
+    return [float(f"{k * step:.12g}") for k in np.arange(first, last + 1)]
+
+
+# Tick values for a log axis on [low, high]: powers of ten, else their multiples, else round steps.
+def _log_ticks(low: float, high: float) -> list[float]:
+    """Always at least one tick inside the range, so the axis has labels: the first of
+
+    10^k                      when three or more fit (every j-th, at most LOG_TICKS)
+    {1, 2, 5} · 10^k          when three or more fit
+    {1, 2, …, 9} · 10^k       when three to LOG_TICKS fit
+    `_nice_ticks`             evenly spaced, for a range narrower than that
+    """
+    lowest, highest = int(np.floor(np.log10(low))), int(np.ceil(np.log10(high)))
+    decades = range(lowest, highest + 1)
+    powers = [10.0**e for e in decades if low <= 10.0**e <= high]
+    if len(powers) >= 3:
+        return powers[:: int(np.ceil(len(powers) / LOG_TICKS))]
+    for multiples in ((1, 2, 5), range(1, 10)):
+        ticks = [float(f"{m * 10.0**e:.12g}") for e in decades for m in multiples]
+        ticks = [tick for tick in ticks if low <= tick <= high]
+        if 3 <= len(ticks) <= LOG_TICKS:
+            return ticks
+    return _nice_ticks(low, high, count=4)
+
+
+# A log scale over `values` (positive, finite) with computed ticks in the LOG_LABELS format.
+def _log_encoding(
+    channel: type[alt.X] | type[alt.Y], field: str, title: str, values, domain=None
+) -> alt.X | alt.Y:
+    """`domain` (low, high) overrides the data's range, padded by LOG_PAD of its span."""
+    values = np.asarray(values, dtype=float)
+    low, high = domain if domain is not None else (values.min(), values.max())
+    pad = max((high / low) ** LOG_PAD, 1.02)
+    low, high = float(low / pad), float(high * pad)
+    ticks = _log_ticks(low, high)
+    scale = alt.Scale(type="log", domain=[low, high], nice=False)
+    axis = alt.Axis(values=ticks, labelExpr=LOG_LABELS)
+    return channel(field, title=title, scale=scale, axis=axis)
+
+
+# A share as text: "99.3%", "0.6%", "<0.1%".
+def _percent(share: float) -> str:
+    """Takes a share in [0, 1]."""
+    return "<0.1%" if 0 < share < 0.0005 else f"{share:.1%}"
+
+
+# A number for an axis label or a note: three significant digits, "2.49e-7" not "2.49e-07",
+# and a leading "−" as Vega's own tick labels have it.
+def _number(value: float) -> str:
+    """Takes a float."""
+    text = f"{abs(value):.3g}".replace("e-0", "e-").replace("e+0", "e+")
+    return f"−{text}" if value < 0 else text
+
+
+# What a histogram row covers, as text: "−1.2 to −0.96", "< −12.5", "> 12.5".
+def _bin_text(side: str, start: float, end: float) -> str:
+    """Takes the row's side and its bin (an end bar's edge as both start and end)."""
+    if side == "below":
+        return f"< {_number(end)}"
+    if side == "above":
+        return f"> {_number(start)}"
+    return f"{_number(start)} to {_number(end)}"
+
+
+# Histogram rows placed for drawing: bins where they are, off-scale counts as end bars.
+def _histogram_geometry(df: pd.DataFrame, keys: Sequence[str], y_field: str) -> pd.DataFrame:
+    """Rows of `keys` (run, layer, checkpoint… with "run" first), bin_start, bin_end,
+    `y_field` ("density" or "count") and optionally side, count, share, off_scale (see
+    `probes.histogram_rows`; without side every row is a bin inside). Adds x_start, x_end,
+    height (the y drawn), range (the bin as text) and edge (the edge an end bar lies beyond).
+
+    Per run (and layer): low, high = the bins' outer edges, width = a bin's width; an end bar
+    spans low − (OVERFLOW_GAP + OVERFLOW_BINS)·width … low − OVERFLOW_GAP·width (above: the
+    mirror image) and its height is its count, or share / (OVERFLOW_BINS · width) for
+    density. End bars with nothing in them are dropped.
+    """
+    optional = {"side": "inside", "count": np.nan, "share": np.nan, "off_scale": 0.0}
+    data = df.assign(**{name: value for name, value in optional.items() if name not in df})
+    columns = [*keys, "bin_start", "bin_end", y_field, *(c for c in optional if c != y_field)]
+    data = _clean(data, columns, finite=["off_scale"])
+    for column in ("bin_start", "bin_end", y_field, "count", "share"):
+        data[column] = pd.to_numeric(data[column], errors="coerce").astype(float)
+    data["side"] = data["side"].astype(str)
+    inside = data["side"] == "inside"
+    bins = data[inside & np.isfinite(data["bin_start"]) & np.isfinite(data["bin_end"])]
+    group = [key for key in ("run", "layer") if key in keys]
+    if bins.empty:
+        return data.iloc[:0].assign(x_start=[], x_end=[], height=[], range=[], edge=[])
+    edges = (
+        bins.assign(width=bins["bin_end"] - bins["bin_start"])
+        .groupby(group, sort=False)
+        .agg(low=("bin_start", "min"), high=("bin_end", "max"), width=("width", "median"))
+    )
+    data = data.merge(edges, left_on=group, right_index=True, how="inner")
+    inside, below, above = (data["side"] == side for side in ("inside", "below", "above"))
+    near, far = OVERFLOW_GAP * data["width"], (OVERFLOW_GAP + OVERFLOW_BINS) * data["width"]
+    data["x_start"] = np.select(
+        [below, above], [data["low"] - far, data["high"] + near], data["bin_start"]
+    )
+    data["x_end"] = np.select(
+        [below, above], [data["low"] - near, data["high"] + far], data["bin_end"]
+    )
+    data["edge"] = np.select([below, above], [data["low"], data["high"]], np.nan)
+    if y_field == "density":
+        end_height = data["share"] / (OVERFLOW_BINS * data["width"])
+    else:
+        end_height = data["count"]
+    data["height"] = np.where(inside, data[y_field], end_height)
+    # Inline data must be finite JSON: end bars keep their edge, not ±inf, as bin_start/bin_end.
+    data["bin_start"] = np.where(inside, data["bin_start"], data["edge"])
+    data["bin_end"] = np.where(inside, data["bin_end"], data["edge"])
+    data["range"] = list(map(_bin_text, data["side"], data["bin_start"], data["bin_end"]))
+    keep = np.isfinite(data["height"]) & np.isfinite(data["x_start"]) & np.isfinite(data["x_end"])
+    keep &= inside | (data["count"].fillna(0) > 0)
+    return data[keep].drop(columns=["low", "high", "width"]).reset_index(drop=True)
+
+
+# x for a histogram panel: a fixed domain over every bar; end bars get their own tick labels.
+def _histogram_x(data: pd.DataFrame, title: str) -> alt.X:
+    """Needs `_histogram_geometry`'s columns. With end bars drawn, the ticks are round numbers
+    inside the bins and one under each end bar, labelled "< low" or "> high"."""
+    domain = [float(data["x_start"].min()), float(data["x_end"].max())]
+    scale = alt.Scale(domain=domain, zero=False, padding=0, nice=False)
+    ends = _end_strips(data)
+    if ends.empty:
+        return alt.X("x_start:Q", title=title, scale=scale, axis=alt.Axis(format="~g"))
+    inside = data[data["side"] == "inside"]
+    ticks = _nice_ticks(float(inside["bin_start"].min()), float(inside["bin_end"].max()))
+    labels = " : ".join(
+        f"datum.value === {center!r} ? {json.dumps(label, ensure_ascii=False)}"
+        for center, label in zip(ends["center"], ends["range"], strict=True)
+    )
+    axis = alt.Axis(
+        values=[*ticks, *ends["center"]], format="~g", labelExpr=f"{labels} : datum.label"
+    )
+    return alt.X("x_start:Q", title=title, scale=scale, axis=axis)
+
+
+# One row per end bar position: where its grey strip lies and what its label says.
+def _end_strips(data: pd.DataFrame) -> pd.DataFrame:
+    """Needs `_histogram_geometry`'s columns; the strip runs from the domain's edge to the
+    bins' edge."""
+    ends = data[data["side"] != "inside"].drop_duplicates(["side", "x_start", "x_end"]).copy()
+    low, high = data["x_start"].min(), data["x_end"].max()
+    below = ends["side"] == "below"
+    ends["center"] = (ends["x_start"] + ends["x_end"]) / 2
+    ends["start"] = np.where(below, low, ends["edge"])
+    ends["end"] = np.where(below, ends["edge"], high)
+    ends["off_scale"] = OFF_SCALE_TIP
+    return ends[["side", "center", "start", "end", "range", "off_scale"]].reset_index(drop=True)
+
+
+# The layers of a histogram panel: the off-scale strips behind, then the bins and the end bars.
+def _histogram_layers(
+    data: pd.DataFrame, runs: Sequence[str], x_title: str, y_title: str
+) -> tuple[list[alt.Chart], list[alt.Chart]]:
+    """Needs `_histogram_geometry`'s columns; returns (background, bars), without the strip and
+    end-bar layers when nothing is off scale. The y axis ends HEADROOM above the tallest bar
+    of `data` (of every checkpoint, so it stays put under a slider); end bars have a dashed
+    outline and say "< low" / "> high" under them."""
+    x = _histogram_x(data, x_title)
+    top = float(data["height"].max()) * HEADROOM
+    y_scale = alt.Scale(domain=[0, top if top > 0 else 1.0], nice=False)
+    y = alt.Y("height:Q", title=y_title, scale=y_scale, stack=None)
+    shown = alt.Tooltip("height:Q", title=y_title, format=".3g")
+    inside, ends = data[data["side"] == "inside"], data[data["side"] != "inside"]
+    bars = [
+        alt.Chart(inside)
         .mark_bar(opacity=OPACITY, orient="vertical")  # x/x2 alone would make it horizontal
+        .encode(x=x, x2="x_end:Q", y=y, color=_run_color(runs))
+        .encode(tooltip=["run:N", alt.Tooltip("range:N", title="bin"), shown])
+    ]
+    if ends.empty:
+        return [], bars
+    strip = (
+        alt.Chart(_end_strips(data))
+        .mark_rect(color=OFF_SCALE_FILL)
+        .encode(x="start:Q", x2="end:Q", tooltip=["range:N", "off_scale:N"])
+    )
+    share = alt.Tooltip("share:Q", title="share of values", format=".2%")
+    count = alt.Tooltip("count:Q", format=",")
+    end_style = {"stroke": OFF_SCALE_STROKE, "strokeDash": [4, 2], "strokeWidth": 1.2}
+    bars.append(
+        alt.Chart(ends)
+        .mark_bar(opacity=OPACITY, orient="vertical", **end_style)
+        .encode(x=x, x2="x_end:Q", y=y, color=_run_color(runs))
+        .encode(tooltip=["run:N", alt.Tooltip("range:N", title="off scale"), count, share])
+    )
+    return [strip], bars
+
+
+# Text lines at the top right: each run's off-scale share where it is not negligible.
+def _off_scale_notes(data: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """One row per `keys` group (run first; a checkpoint column lays each checkpoint out on its
+    own) whose off_scale >= OFF_SCALE_NOTE: run, text, line (0 at the top), *keys."""
+    shares = data.groupby(list(keys), sort=False)["off_scale"].max().reset_index()
+    shares = shares[shares["off_scale"] >= OFF_SCALE_NOTE]
+    several = data["run"].nunique() > 1
+    shares["text"] = [
+        f"{run}: {_percent(share)} off scale"
+        if several
+        else f"{_percent(share)} of values off scale"
+        for run, share in zip(shares["run"], shares["off_scale"], strict=True)
+    ]
+    by = [key for key in keys if key not in ("run", "layer")]
+    shares["line"] = shares.groupby(by).cumcount() if by else np.arange(len(shares))
+    return shares.reset_index(drop=True)
+
+
+# Text lines in the runs' colours: from the top right corner, or up from the bottom left one.
+def _note_layer(
+    notes: pd.DataFrame, runs: Sequence[str], tooltip: str, bottom: int | None = None
+) -> alt.Chart:
+    """Needs run, text, line (0 first). `bottom` (the panel's height in pixels) stacks the lines
+    up from the bottom left corner, where a falling loss curve leaves room; else they hang
+    from the top right corner, right-aligned."""
+    if bottom is None:
+        y_pixel, align, baseline, x = 4 + LINE_HEIGHT * notes["line"], "right", "top", "width"
+    else:
+        lines = len(notes)
+        y_pixel = bottom - 4 - LINE_HEIGHT * (lines - 1 - notes["line"])
+        align, baseline, x = "left", "bottom", 6
+    return (
+        alt.Chart(notes.assign(y_pixel=y_pixel, tip=tooltip))
+        .mark_text(align=align, baseline=baseline, dx=-6 if bottom is None else 0, fontSize=12)
         .encode(
-            x=alt.X("bin_start:Q", title=x_title, scale=HISTOGRAM_X),
-            x2="bin_end:Q",
-            y=alt.Y(f"{y_field}:Q", title=y_title, stack=None),
-            color=_run_color(runs),
-            tooltip=tooltip,
+            x=alt.value(x),
+            y=alt.Y("y_pixel:Q", scale=None, axis=None),
+            text="text:N",
+            color=_run_color(runs, legend=False),
+            tooltip=[alt.Tooltip("text:N", title="note"), alt.Tooltip("tip:N", title="why")],
         )
     )
 
 
+# The runs whose losses set a loss axis: not diverged and never past BLOWN_UP_LOSS.
+def _learned(data: pd.DataFrame, field: str) -> pd.Series:
+    """Needs run and `field`; a `diverged` column, when present, flags runs that diverged (their
+    last recorded losses may still be finite). True for every row of a run that learned."""
+    flagged = data["diverged"].fillna(False).astype(bool) if "diverged" in data else False
+    blown_up = data.groupby("run")[field].transform("max") > BLOWN_UP_LOSS
+    return ~(flagged | blown_up)
+
+
+# A log y for losses, spanning the runs that learned (every run's when none did).
+def _loss_y(data: pd.DataFrame, field: str, title: str) -> alt.Y:
+    """Needs run and a positive, finite `field`; see `_learned`."""
+    learned = data[_learned(data, field)]
+    values = (learned if len(learned) else data)[field]
+    return _log_encoding(alt.Y, f"{field}:Q", title, values)
+
+
+# Triangles on the edge a loss leaves the axis by, and a note per run saying how far it goes.
+def _off_scale_marks(
+    data: pd.DataFrame,
+    field: str,
+    x: alt.X,
+    y: alt.Y,
+    runs: Sequence[str],
+    height: int,
+    notes: Sequence[tuple[str, str]] = (),
+) -> list[alt.Chart]:
+    """Needs run, `field` and x's field; `y` is `_loss_y`'s; `height` is the panel's. `notes`
+    are more (run, text) lines under the off-scale ones, at the bottom left."""
+    low, high = y.to_dict()["scale"]["domain"]
+    values = data[field]
+    lines = [
+        (run, f"off scale: {run} reaches {_number(top)}")
+        for run, top in data[values > high].groupby("run", sort=False)[field].max().items()
+    ]
+    lines += [
+        (run, f"off scale: {run} falls to {_number(bottom)}")
+        for run, bottom in data[values < low].groupby("run", sort=False)[field].min().items()
+    ]
+    lines += list(notes)
+    layers = []
+    off = data[(values > high) | (values < low)].assign(
+        side=lambda f: np.where(f[field] > high, "above", "below")
+    )
+    if len(off):
+        off["edge"] = np.where(off["side"] == "above", high, low)
+        shapes = alt.Scale(domain=list(OFF_SCALE_SHAPES), range=list(OFF_SCALE_SHAPES.values()))
+        tip = alt.Tooltip(f"{field}:Q", title="loss (off scale)", format=".3g")
+        layers.append(
+            alt.Chart(off)
+            .mark_point(filled=True, size=50, opacity=0.8)
+            .encode(
+                x=x,
+                y=alt.Y("edge:Q", scale=y["scale"], axis=y["axis"], title=y["title"]),
+                color=_run_color(runs, legend=False),
+            )
+            .encode(shape=alt.Shape("side:N", scale=shapes, legend=None), tooltip=["run:N", tip])
+        )
+    if lines:
+        frame = pd.DataFrame(lines, columns=["run", "text"]).assign(line=range(len(lines)))
+        tip = "the loss axis spans the runs that learned"
+        layers.append(_note_layer(frame, runs, tip, bottom=height))
+    return layers
+
+
 # Loss (log) and accuracy against epochs, train solid and validation dashed.
-def curves_chart(df: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
+def curves_chart(
+    df: pd.DataFrame, coincident: pd.DataFrame | None = None
+) -> alt.VConcatChart | alt.Chart:
     """Columns: run, step, epoch, split ("train"|"validation"), metric ("loss"|"accuracy"),
-    value."""
+    value, optionally diverged (the run's flag). `coincident` (run, reference, loss_gap; see
+    `compare.coinciding_runs`) names runs drawn under another run's line: the loss panel says
+    so with the measured gap. The loss axis spans the runs that learned (`_loss_y`);
+    accuracy runs 0–100%, clipped there."""
     columns = ["run", "step", "epoch", "split", "metric", "value"]
-    data = _clean(df, columns, finite=["epoch", "value"])
+    has_flag = "diverged" in df.columns
+    data = _clean(df, [*columns, "diverged"] if has_flag else columns, finite=["epoch", "value"])
     if data.empty:
         return _no_data()
     runs, split = _runs(df), alt.Scale(domain=["train", "validation"])
@@ -185,57 +504,65 @@ def curves_chart(df: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
     tooltip = _tooltip("split:N", alt.Tooltip("value:Q", format=".4g"))
     loss = data[(data["metric"] == "loss") & (data["value"] > 0)]
     accuracy = data[data["metric"] == "accuracy"]
-    log_y = alt.Y("value:Q", title="loss (log scale)", scale=LOSS_SCALE)
-    share_y = alt.Y("value:Q", title="accuracy", scale=alt.Scale(domain=[0, 1]))
+    share_y = alt.Y("value:Q", title="accuracy", scale=alt.Scale(domain=[0, 1], clamp=True))
+    accuracy_panel = _epoch_lines(accuracy, runs, share_y.axis(format="%"), tooltip, dash)
+    if loss.empty:
+        return alt.vconcat(accuracy_panel)
+    log_y = _loss_y(loss, "value", "loss (log scale)")
+    coincident = coincident if coincident is not None else pd.DataFrame(columns=["run"])
+    notes = [
+        (row.run, f"{row.run} coincides with {row.reference}: largest gap {gap} in loss")
+        for row in coincident[coincident["run"].isin(loss["run"])].itertuples()
+        for gap in [_number(row.loss_gap)]
+    ]
+    marks = _off_scale_marks(loss, "value", alt.X("epoch:Q"), log_y, runs, PANEL_HEIGHT, notes)
+    loss_panel = alt.layer(_epoch_lines(loss, runs, log_y, tooltip, dash), *marks)
     return alt.vconcat(
-        _epoch_lines(loss, runs, log_y, tooltip, dash),
-        _epoch_lines(accuracy, runs, share_y.axis(format="%"), tooltip, dash),
+        loss_panel.properties(width="container", height=PANEL_HEIGHT), accuracy_panel
     )
 
 
 # Training loss of each step (log y), to show the first hundred steps.
-def step_loss_chart(df: pd.DataFrame, max_step: int | None = None) -> alt.Chart:
-    """Columns: run, step, loss. `max_step` keeps steps <= max_step."""
-    data = _clean(df, ["run", "step", "loss"], finite=["step"], positive=["loss"])
+def step_loss_chart(df: pd.DataFrame, max_step: int | None = None) -> alt.LayerChart | alt.Chart:
+    """Columns: run, step, loss, optionally diverged. `max_step` keeps steps <= max_step. The
+    loss axis spans the runs that learned, as in `curves_chart`."""
+    columns = ["run", "step", "loss", *(["diverged"] if "diverged" in df.columns else [])]
+    data = _clean(df, columns, finite=["step"], positive=["loss"])
     if max_step is not None:
         data = data[data["step"] <= max_step]
     if data.empty:
         return _no_data()
+    runs = _runs(df)
     tooltip = ["run:N", alt.Tooltip("step:Q", format=","), alt.Tooltip("loss:Q", format=".4g")]
-    return (
+    x = alt.X("step:Q", title="training step")
+    y = _loss_y(data, "loss", "training loss (log scale)")
+    line = (
         alt.Chart(data)
-        .mark_line(strokeWidth=1.5)
-        .encode(
-            x=alt.X("step:Q", title="training step"),
-            y=alt.Y("loss:Q", title="training loss (log scale)", scale=LOSS_SCALE),
-            color=_run_color(_runs(df)),
-            tooltip=tooltip,
-        )
-        .properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
+        .mark_line(strokeWidth=1.5, clip=True)
+        .encode(x=x, y=y, color=_run_color(runs), tooltip=tooltip)
     )
+    marks = _off_scale_marks(data, "loss", x, y, runs, HEIGHT)
+    return alt.layer(line, *marks).properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
 
 
 # First-layer pre-activation histograms with an in-chart slider over checkpoints.
 def preactivation_chart(df: pd.DataFrame) -> alt.LayerChart | alt.Chart:
-    """Columns: run, checkpoint (0..n-1), step, epoch, bin_start, bin_end, density."""
-    columns = ["run", "checkpoint", "step", "epoch", "bin_start", "bin_end", "density"]
-    data = _clean(df, columns, finite=["checkpoint", "bin_start", "bin_end", "density"])
+    """Columns: run, checkpoint (0, 1, … per run), step, epoch, bin_start, bin_end, density,
+    optionally side, count, share, off_scale (see `probes.histogram_rows`). The slider picks
+    the checkpoint index. Values beyond the bins fixed at step 0 are end bars; a run's
+    off-scale share is written at the top right when it reaches OFF_SCALE_NOTE."""
+    keys = ["run", "checkpoint", "step", "epoch"]
+    data = _histogram_geometry(df, keys, "density")
     if data.empty:
         return _no_data()
-    data["checkpoint"] = data["checkpoint"].astype(int)
     last = int(data["checkpoint"].max())
     slider = alt.binding_range(min=0, max=last, step=1, name="checkpoint ")
     checkpoint = alt.param(name="checkpoint", value=0, bind=slider)
     selected = alt.datum.checkpoint == checkpoint
-    # A fixed x domain, so the axis stays put while the slider moves.
-    x_domain = [float(data["bin_start"].min()), float(data["bin_end"].max())]
-    x_scale = alt.Scale(domain=x_domain, zero=False, padding=0)
     runs = _runs(df)
-    bins = [alt.Tooltip(f"{field}:Q", title=title, format=".3g") for field, title in BIN_TIPS]
-    bars = _histogram_bars(data, runs, PREACTIVATION_TITLE, "density", "density").encode(
-        x=alt.X("bin_start:Q", title=PREACTIVATION_TITLE, scale=x_scale),
-        tooltip=_tooltip(*bins),
-    )
+    background, bars = _histogram_layers(data, runs, PREACTIVATION_TITLE, "density")
+    density = alt.Tooltip("height:Q", title="density", format=".3g")
+    bars[0] = bars[0].encode(tooltip=_tooltip(alt.Tooltip("range:N", title="bin"), density))
     # The selected checkpoint's step and epoch: one grey line when every run is at the same
     # step, else one line per run in its colour.
     shared = "datum.steps == 1"
@@ -250,7 +577,7 @@ def preactivation_chart(df: pd.DataFrame) -> alt.LayerChart | alt.Chart:
         .transform_filter(f"!({shared}) || datum.line == 1")
         .transform_calculate(
             text=f"({shared} ? '' : datum.run + ': ') + {text}",
-            y_pixel="4 + 16 * (datum.line - 1)",
+            y_pixel=f"4 + {LINE_HEIGHT} * (datum.line - 1)",
         )
         .encode(
             x=alt.value(6),
@@ -260,7 +587,12 @@ def preactivation_chart(df: pd.DataFrame) -> alt.LayerChart | alt.Chart:
             tooltip=alt.Tooltip("text:N", title="checkpoint"),
         )
     )
-    layered = alt.layer(bars.transform_filter(selected), label).add_params(checkpoint)
+    layers = [*background, *(bar.transform_filter(selected) for bar in bars), label]
+    notes = _off_scale_notes(data, ["run", "checkpoint"])
+    if len(notes):
+        tip = "outside the bins fixed at step 0, infinite or NaN"
+        layers.append(_note_layer(notes, runs, tip).transform_filter(selected))
+    layered = alt.layer(*layers).add_params(checkpoint)
     return layered.properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
 
 
@@ -274,11 +606,14 @@ def preactivation_stats_chart(df: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
     runs, epoch = _runs(df), alt.Tooltip("epoch:Q", format=".2f")
     mean_tooltip = ["run:N", epoch, alt.Tooltip("z_mean:Q", title="mean of z", format=".4g")]
     std_tooltip = ["run:N", epoch, alt.Tooltip("z_std:Q", title="std of z", format=".4g")]
-    std_y = alt.Y("z_std:Q", title="std of z (log scale)", scale=alt.Scale(type="log"))
-    return alt.vconcat(
-        _epoch_lines(means, runs, alt.Y("z_mean:Q", title="mean of z"), mean_tooltip),
-        _epoch_lines(stds, runs, std_y, std_tooltip),
-    )
+    panels = []
+    if len(means):
+        mean_y = alt.Y("z_mean:Q", title="mean of z")
+        panels.append(_epoch_lines(means, runs, mean_y, mean_tooltip))
+    if len(stds):
+        std_y = _log_encoding(alt.Y, "z_std:Q", "std of z (log scale)", stds["z_std"])
+        panels.append(_epoch_lines(stds, runs, std_y, std_tooltip))
+    return alt.vconcat(*panels)
 
 
 # Share of saturated (sigmoid/tanh) or dead (ReLU-like) units per layer against epochs.
@@ -315,9 +650,9 @@ def gradients_chart(df: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
     panels = []
     for field, title in titles.items():
         frame = _clean(df, ["run", "epoch", "step", "layer", field], ["epoch"], [field])
-        y = alt.Y(f"{field}:Q", title=title, scale=alt.Scale(type="log"))
         tooltip = _tooltip("layer:N", alt.Tooltip(f"{field}:Q", format=".3g"))
         if len(frame):
+            y = _log_encoding(alt.Y, f"{field}:Q", title, frame[field])
             panels.append(_epoch_lines(frame, runs, y, tooltip, dash))
     return alt.vconcat(*panels) if panels else _no_data()
 
@@ -328,21 +663,55 @@ def activation_histogram_chart(
     title: str = "hidden-layer activations at initialization",
     saturation_band: tuple[float, float] | None = None,
 ) -> alt.VConcatChart | alt.Chart:
-    """Columns: run, layer, bin_start, bin_end, density. `saturation_band` (low, high) shades
-    x < low and x > high, e.g. (0.05, 0.95) for sigmoid outputs."""
-    columns = ["run", "layer", "bin_start", "bin_end", "density"]
-    data = _clean(df, columns, finite=["bin_start", "bin_end", "density"])
+    """Columns: run, layer, bin_start, bin_end, density, optionally side, count, share,
+    off_scale (see `probes.histogram_rows`): values beyond the bins are end bars, and a
+    run's off-scale share is written on its panel when it reaches OFF_SCALE_NOTE.
+    `saturation_band` (low, high) shades x < low and x > high, e.g. (0.05, 0.95) for sigmoid
+    outputs."""
+    data = _histogram_geometry(df, ["run", "layer"], "density")
     if data.empty:
         return _no_data()
     runs, panels = _runs(df), []
     for layer in dict.fromkeys(data["layer"]):
         frame = data[data["layer"] == layer]
-        chart = _histogram_bars(frame, runs, f"{layer} activation", "density", "density")
+        background, bars = _histogram_layers(frame, runs, f"{layer} activation", "density")
         if saturation_band is not None:
-            edges = frame["bin_start"].min(), frame["bin_end"].max()
-            chart = alt.layer(_band_layer(*saturation_band, *edges), chart)
+            inside = frame[frame["side"] == "inside"]
+            edges = inside["bin_start"].min(), inside["bin_end"].max()
+            background.append(_band_layer(*saturation_band, *edges))
+        notes = _off_scale_notes(frame, ["run", "layer"])
+        if len(notes):
+            bars.append(_note_layer(notes, runs, "outside the bins, infinite or NaN"))
+        chart = alt.layer(*background, *bars)
         panels.append(chart.properties(width="container", height=PANEL_HEIGHT))
     return alt.vconcat(*panels, title=title).properties(autosize=FIT_WIDTH)
+
+
+# Counts of raw values on VALUE_BINS even bins, with what lies beyond them, as histogram rows.
+def _bin_values(values: np.ndarray, value_range: tuple[float, float] | None) -> pd.DataFrame:
+    """side, bin_start, bin_end, count, share, off_scale: bins over `value_range`, else over the
+    finite values' range; below/above count values beyond the bins (±inf included); NaN values
+    count in off_scale only. share = count / all values."""
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    if value_range is None:
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        value_range = (low, high) if high > low else (low - 0.5, low + 0.5)
+    edges = np.linspace(*value_range, VALUE_BINS + 1)
+    counts, _ = np.histogram(finite, bins=VALUE_BINS, range=value_range)
+    below, above = np.count_nonzero(values < edges[0]), np.count_nonzero(values > edges[-1])
+    total = max(values.size, 1)
+    every = np.concatenate([[below], counts, [above]])
+    return pd.DataFrame(
+        {
+            "side": ["below", *["inside"] * VALUE_BINS, "above"],
+            "bin_start": [-np.inf, *edges[:-1], edges[-1]],
+            "bin_end": [edges[0], *edges[1:], np.inf],
+            "count": every,
+            "share": every / total,
+            "off_scale": 1 - counts.sum() / total,
+        }
+    )
 
 
 # Histogram of raw values, e.g. the B1 sigmoid outputs piling up at 0 and 1.
@@ -350,45 +719,60 @@ def values_histogram_chart(
     values_df: pd.DataFrame,
     x_title: str,
     saturation_band: tuple[float, float] | None = None,
+    value_range: tuple[float, float] | None = None,
 ) -> alt.LayerChart | alt.Chart:
-    """Column: value, optionally run. `saturation_band` (low, high) shades the tails."""
+    """Column: value, optionally run. Counts on VALUE_BINS bins over `value_range` (e.g. (0, 1)
+    for sigmoid outputs), else over the values' range; values beyond the bins (±inf) are end
+    bars, and the off-scale share (NaN values included) is written on the chart when it
+    reaches OFF_SCALE_NOTE. `saturation_band` (low, high) shades the tails."""
     has_run = "run" in values_df.columns
-    data = _clean(values_df, ["run", "value"] if has_run else ["value"], finite=["value"])
-    if data.empty:
+    data = _clean(values_df, ["run", "value"] if has_run else ["value"])
+    data["value"] = pd.to_numeric(data["value"], errors="coerce").astype(float)
+    if not np.isfinite(data["value"]).any():
         return _no_data()
-    bins = alt.Bin(maxbins=40)
-    tooltip = [alt.Tooltip("value:Q", bin=bins, title=x_title), alt.Tooltip("count():Q")]
-    chart = (
-        alt.Chart(data)
-        .mark_bar(opacity=OPACITY if has_run else 0.9, color=TRAINED_COLOR)
-        .encode(
-            x=alt.X("value:Q", bin=bins, title=x_title),
-            y=alt.Y("count():Q", title="count", stack=None),
-            tooltip=["run:N", *tooltip] if has_run else tooltip,
-        )
+    if not has_run:
+        data["run"] = "values"
+    frames = [
+        _bin_values(group["value"].to_numpy(), value_range).assign(run=run)
+        for run, group in data.groupby("run", sort=False)
+    ]
+    binned = _histogram_geometry(pd.concat(frames, ignore_index=True), ["run"], "count")
+    runs = _runs(data)
+    background, bars = _histogram_layers(binned, runs, x_title, "count")
+    count = alt.Tooltip("height:Q", title="count", format=",")
+    bars[0] = bars[0].encode(
+        tooltip=[*(["run:N"] if has_run else []), alt.Tooltip("range:N", title=x_title), count]
     )
-    if has_run:
-        chart = chart.encode(color=_run_color(_runs(values_df)))
+    if not has_run:
+        bars = [bar.encode(color=alt.value(TRAINED_COLOR)) for bar in bars]
+        bars[0] = bars[0].mark_bar(opacity=0.9, orient="vertical")
     if saturation_band is not None:
-        edges = data["value"].min(), data["value"].max()
-        chart = alt.layer(_band_layer(*saturation_band, *edges), chart)
+        inside = binned[binned["side"] == "inside"]
+        background.append(
+            _band_layer(*saturation_band, inside["bin_start"].min(), inside["bin_end"].max())
+        )
+    notes = _off_scale_notes(binned, ["run"])
+    if len(notes):
+        bars.append(_note_layer(notes, runs, "beyond the bins (±inf) or NaN"))
+    chart = alt.layer(*background, *bars)
     return chart.properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
 
 
 # Pixel values after input scaling: do the inputs reach the network as 0–1 or 0–255?
-def pixel_histogram_chart(df: pd.DataFrame) -> alt.Chart:
-    """Columns: bin_start, bin_end, count, optionally run."""
-    columns = ["bin_start", "bin_end", "count"]
+def pixel_histogram_chart(df: pd.DataFrame) -> alt.LayerChart | alt.Chart:
+    """Columns: bin_start, bin_end, count, optionally run (and side, share for values beyond
+    the bins, drawn as end bars)."""
     has_run = "run" in df.columns
-    data = _clean(df, ["run", *columns] if has_run else columns, finite=columns)
-    if data.empty:
+    data = df if has_run else df.assign(run="pixels")
+    binned = _histogram_geometry(data, ["run"], "count")
+    if binned.empty:
         return _no_data()
+    background, bars = _histogram_layers(binned, _runs(data), "pixel value after scaling", "pixels")
     if not has_run:
-        data["run"] = "pixels"
-    chart = _histogram_bars(data, _runs(data), "pixel value after scaling", "count", "pixels")
-    if not has_run:
-        chart = chart.encode(color=alt.value(TRAINED_COLOR))
-    return chart.properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
+        bars = [bar.encode(color=alt.value(TRAINED_COLOR)) for bar in bars]
+    return alt.layer(*background, *bars).properties(
+        width="container", height=HEIGHT, autosize=FIT_WIDTH
+    )
 
 
 # Horizontal bars comparing runs on final metrics, one panel per metric.
@@ -427,7 +811,10 @@ def sweep_chart(df: pd.DataFrame, knob: str, log_x: bool = False) -> alt.VConcat
     data["status"] = np.where(data["diverged"], "diverged", "trained")
     metrics = [metric for metric in SWEEP_METRICS if metric in set(data["metric"])]
     metrics += [metric for metric in dict.fromkeys(data["metric"]) if metric not in SWEEP_METRICS]
-    x = alt.X("value:Q", title=knob, scale=alt.Scale(type="log" if log_x else "linear"))
+    if log_x:
+        x = _log_encoding(alt.X, "value:Q", knob, data["value"])
+    else:
+        x = alt.X("value:Q", title=knob, scale=alt.Scale(type="linear"))
     colors = alt.Scale(domain=STATUS, range=[TRAINED_COLOR, DIVERGED_COLOR])
     shapes = alt.Scale(domain=STATUS, range=["circle", X_SHAPE])
     status = {
@@ -446,7 +833,9 @@ def sweep_chart(df: pd.DataFrame, knob: str, log_x: bool = False) -> alt.VConcat
         drawable = np.isfinite(rows["result"]) & ((rows["result"] > 0) | (not log_y))
         title = SWEEP_METRICS.get(metric, str(metric)) + (" (log scale)" if log_y else "")
         y = alt.Y("result:Q", title=title)
-        if log_y:
+        if log_y and drawable.any():
+            y = _log_encoding(alt.Y, "result:Q", title, rows.loc[drawable, "result"])
+        elif log_y:
             y = y.scale(type="log")
         elif _is_share(metric):
             y = y.scale(domain=[0, 1]).axis(format="%")
@@ -477,7 +866,8 @@ def first_step_ratio_chart(df: pd.DataFrame) -> alt.Chart:
     tooltip = ["run:N", alt.Tooltip("update_ratio:Q", title="‖ΔW‖/‖W‖", format=".3g")]
     if has_ratio:
         tooltip.append(alt.Tooltip("ratio_to_first:Q", title="× run 1", format=",.4g"))
-    x = alt.X("update_ratio:Q", title="‖ΔW‖/‖W‖ at step 1 (log)", scale=alt.Scale(type="log"))
+    title, ratios = "‖ΔW‖/‖W‖ at step 1 (log)", data["update_ratio"]
+    x = _log_encoding(alt.X, "update_ratio:Q", title, ratios, (base, ratios.max()))
     y = alt.Y("run:N", title=None, scale=alt.Scale(domain=runs)).axis(labelLimit=400)
     return (
         alt.Chart(data)
@@ -503,8 +893,7 @@ def loss_gap_chart(df: pd.DataFrame, runs: Sequence[str] | None = None) -> alt.C
         alt.Tooltip("gap:Q", title="|loss − reference|", format=".3g"),
     ]
     # A short title: Vega shrinks the plot until a rotated axis title fits its height.
-    y = alt.Y("shown:Q", title="|loss − reference| (log)", scale=alt.Scale(type="log"))
-    y = y.axis(format=".0e")  # 1e+10 and 1e-8 rather than 10000000000
+    y = _log_encoding(alt.Y, "shown:Q", "|loss − reference| (log)", data["shown"])
     domain = list(runs) if runs is not None else _runs(df)
     legend = alt.Legend(
         orient="bottom", direction="vertical", labelLimit=600, title=None, values=_runs(data)

@@ -14,6 +14,9 @@ from explorer.config import RunConfig
 from explorer.presets import PRESETS, preset_key
 from explorer.train import RunResult
 
+HISTOGRAM_COLUMNS = ["side", "bin_start", "bin_end", "count", "share", "density", "off_scale"]
+COINCIDE_RELATIVE = 1e-3  # curves closer than this (relative loss, absolute accuracy) overlap
+
 
 def _short(value) -> str:
     if isinstance(value, float):
@@ -24,7 +27,8 @@ def _short(value) -> str:
 
 
 def curves_table(results: Mapping[str, RunResult]) -> pd.DataFrame:
-    """run, step, epoch, split, metric, value: loss and accuracy, train and validation."""
+    """run, step, epoch, split, metric, value, diverged: loss and accuracy, train and
+    validation; diverged is the run's flag (its last recorded losses may still be finite)."""
     frames = []
     for label, result in results.items():
         history = result.history
@@ -39,32 +43,85 @@ def curves_table(results: Mapping[str, RunResult]) -> pd.DataFrame:
                             "split": split,
                             "metric": metric,
                             "value": history[prefix + metric],
+                            "diverged": result.diverged,
                         }
                     )
                 )
-    return _concat(frames, ["run", "step", "epoch", "split", "metric", "value"])
+    return _concat(frames, ["run", "step", "epoch", "split", "metric", "value", "diverged"])
+
+
+def coinciding_runs(curves: pd.DataFrame) -> pd.DataFrame:
+    """run, reference, loss_gap, accuracy_gap: each run whose curves lie on an earlier run's.
+
+    `curves` is a `curves_table`. Run a lies on run b when b recorded every checkpoint of a,
+    all finite, and at each
+        |loss_a − loss_b| <= COINCIDE_RELATIVE · max(loss_a, loss_b)
+        |accuracy_a − accuracy_b| <= COINCIDE_RELATIVE
+    (on the curves' axes that is under a pixel, so b's line hides a's). A run is matched to
+    the first earlier run it lies on; loss_gap and accuracy_gap are the largest absolute
+    differences, train and validation together.
+    """
+    columns = ["run", "reference", "loss_gap", "accuracy_gap"]
+    if curves.empty:
+        return pd.DataFrame(columns=columns)
+    keys = ["step", "split", "metric"]
+    by_run = {
+        run: frame.set_index(keys)["value"].astype(float)
+        for run, frame in curves.groupby("run", sort=False)
+    }
+    found = []
+    for index, (run, values) in enumerate(by_run.items()):
+        for reference, reference_values in list(by_run.items())[:index]:
+            gaps = _curve_gaps(values, reference_values)
+            if gaps is not None:
+                found.append((run, reference, *gaps))
+                break
+    return pd.DataFrame(found, columns=columns)
+
+
+def _curve_gaps(values: pd.Series, reference: pd.Series) -> tuple[float, float] | None:
+    """(largest loss gap, largest accuracy gap) when every point of `values` lies on
+    `reference`'s curves (both recorded it, both finite, within COINCIDE_RELATIVE), else None."""
+    first, second = values.align(reference, join="inner")
+    if len(first) < len(values) or not first.size:
+        return None  # the run goes on where the reference has no line
+    if not (np.isfinite(first.to_numpy()) & np.isfinite(second.to_numpy())).all():
+        return None
+    metric = first.index.get_level_values("metric")
+    gap = (first - second).abs()
+    loss, accuracy = gap[metric == "loss"], gap[metric == "accuracy"]
+    loss_scale = np.maximum(first[metric == "loss"].abs(), second[metric == "loss"].abs())
+    if (loss > COINCIDE_RELATIVE * loss_scale).any() or (accuracy > COINCIDE_RELATIVE).any():
+        return None
+    return float(loss.to_numpy().max(initial=0.0)), float(accuracy.to_numpy().max(initial=0.0))
 
 
 def step_loss_table(results: Mapping[str, RunResult]) -> pd.DataFrame:
-    """run, step, loss: every training step's loss."""
+    """run, step, loss, diverged: every training step's loss, and the run's diverged flag."""
     frames = [
         pd.DataFrame(
-            {"run": label, "step": np.arange(1, len(r.step_loss) + 1), "loss": r.step_loss}
+            {
+                "run": label,
+                "step": np.arange(1, len(r.step_loss) + 1),
+                "loss": r.step_loss,
+                "diverged": r.diverged,
+            }
         )
         for label, r in results.items()
     ]
-    return _concat(frames, ["run", "step", "loss"])
+    return _concat(frames, ["run", "step", "loss", "diverged"])
 
 
 def preactivation_table(results: Mapping[str, RunResult]) -> pd.DataFrame:
-    """run, checkpoint, step, epoch, bin_start, bin_end, count, density for the first layer."""
+    """run, checkpoint, step, epoch and the histogram columns (side, bin_start, bin_end, count,
+    share, density, off_scale; see `probes.histogram_rows`) for the first layer."""
     frames = []
     for label, result in results.items():
         table = result.histogram_table()
         table.insert(0, "run", label)
         table.insert(1, "checkpoint", table["step"].rank(method="dense").astype(int) - 1)
         frames.append(table)
-    columns = ["run", "checkpoint", "step", "epoch", "bin_start", "bin_end", "count", "density"]
+    columns = ["run", "checkpoint", "step", "epoch", *HISTOGRAM_COLUMNS]
     return _concat(frames, columns)
 
 
@@ -86,13 +143,13 @@ def layers_table(results: Mapping[str, RunResult]) -> pd.DataFrame:
 
 
 def activations_at_init_table(results: Mapping[str, RunResult]) -> pd.DataFrame:
-    """run, layer, bin_start, bin_end, count, density: each hidden layer's activations at init."""
+    """run, layer and the histogram columns: each hidden layer's activations at init."""
     frames = []
     for label, result in results.items():
         for layer in result.activation_counts:
             table = result.histogram_table(layer)
             frames.append(table[table["step"] == 0].assign(run=label, layer=layer))
-    return _concat(frames, ["run", "layer", "bin_start", "bin_end", "count", "density"])
+    return _concat(frames, ["run", "layer", *HISTOGRAM_COLUMNS])
 
 
 def history_csv(results: Mapping[str, RunResult]) -> str:
@@ -116,6 +173,7 @@ def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)
+
 
 MAX_NAME = 40  # characters of a run's name (a renamed run's name travels in links)
 

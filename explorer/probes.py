@@ -3,7 +3,11 @@
 A probe runs the Dense layers by hand on a fixed batch to keep both sides of each layer:
     z_i = h_{i-1} · W_i + b_i      (pre-activation)
     h_i = activation(z_i)          (activation)
-Histograms use bin edges fixed at step 0, so later checkpoints are drawn on the same bins.
+Histograms use bin edges fixed at step 0, so later checkpoints are drawn on the same bins. What
+leaves the bins is counted, not lost: every histogram has an off-scale count below its first
+edge, one above its last edge (infinities included) and one of NaN values, and its density is
+over all values, so in-range bars shrink as mass leaves:
+    density = count / (all values · bin width)      off_scale = (below + above + NaN) / all values
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import dataclasses
 
 import keras
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 
 from explorer.config import RunConfig
@@ -57,13 +62,66 @@ def histogram_edges(
     return np.linspace(value_range[0], value_range[1], HISTOGRAM_BINS + 1)
 
 
-def histogram(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, float]:
-    """Counts on fixed, evenly spaced `edges`, and the share of values outside them (or not
-    finite). Bins given as count and range take NumPy's fast path; an edge array sorts."""
+def histogram(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Counts on fixed, evenly spaced `edges`, and the off-scale counts [below, above, NaN].
+
+    below = #(values < edges[0])    (−inf included)
+    above = #(values > edges[-1])   (+inf included)
+    NaN   = #(values that are NaN)
+    so counts.sum() + off_scale.sum() == values.size. Bins given as count and range take NumPy's
+    fast path; an edge array would sort.
+    """
+    values = np.asarray(values).ravel()
     bins = len(edges) - 1
     counts, _ = np.histogram(values[np.isfinite(values)], bins=bins, range=(edges[0], edges[-1]))
-    outside = 1.0 - counts.sum() / max(values.size, 1)
-    return counts.astype(np.int32), float(outside)
+    below = int(np.count_nonzero(values < edges[0]))
+    above = int(np.count_nonzero(values > edges[-1]))
+    not_a_number = int(np.count_nonzero(np.isnan(values)))
+    return counts.astype(np.int32), np.array([below, above, not_a_number], np.int64)
+
+
+def off_scale_share(counts: np.ndarray, off_scale: np.ndarray) -> float:
+    """Share of values outside the bins or NaN:
+    off_scale.sum() / (counts.sum() + off_scale.sum())."""
+    total = int(np.sum(counts)) + int(np.sum(off_scale))
+    return float(np.sum(off_scale) / total) if total else 0.0
+
+
+def histogram_rows(edges: np.ndarray, counts: np.ndarray, off_scale: np.ndarray) -> pd.DataFrame:
+    """Long table of n histograms on the same `edges`, for charts.
+
+    counts (n, bins) and off_scale (n, 3) as `histogram` returns them, one row each. Per
+    histogram: a "below" row, one "inside" row per bin, an "above" row, with columns
+        histogram   its row in `counts`
+        side        "below" | "inside" | "above"
+        bin_start, bin_end   the bin; below is (−inf, edges[0]), above (edges[-1], +inf)
+        count       values in the bin (below/above: beyond the edge, infinities included)
+        share       count / all values (NaN values included in "all")
+        density     share / bin width for inside bins; NaN for below and above (no width)
+        off_scale   the histogram's off-scale share: (below + above + NaN) / all values
+    """
+    counts = np.atleast_2d(counts).astype(np.int64)
+    off_scale = np.atleast_2d(off_scale).astype(np.int64)
+    histograms, bins = counts.shape
+    every = np.concatenate([off_scale[:, :1], counts, off_scale[:, 1:2]], axis=1)  # (n, bins+2)
+    totals = np.maximum(counts.sum(axis=1) + off_scale.sum(axis=1), 1)[:, None]
+    starts = np.concatenate([[-np.inf], edges[:-1], [edges[-1]]])
+    ends = np.concatenate([[edges[0]], edges[1:], [np.inf]])
+    widths = np.where(np.isfinite(ends - starts), ends - starts, np.nan)
+    sides = ["below", *["inside"] * bins, "above"]
+    share = every / totals
+    return pd.DataFrame(
+        {
+            "histogram": np.repeat(np.arange(histograms), bins + 2),
+            "side": np.tile(sides, histograms),
+            "bin_start": np.tile(starts, histograms),
+            "bin_end": np.tile(ends, histograms),
+            "count": every.ravel(),
+            "share": share.ravel(),
+            "density": (share / widths).ravel(),
+            "off_scale": np.repeat(off_scale.sum(axis=1) / totals[:, 0], bins + 2),
+        }
+    )
 
 
 def saturation_band(activation: str) -> tuple[float, float] | None:

@@ -60,7 +60,8 @@ class RunResult:
     history: one row per checkpoint: step, epoch, train_loss, train_accuracy (means over the
         interval since the previous checkpoint), val_loss, val_accuracy, val_full (True when
         on the full validation set), elapsed_s, and the first layer's pre-activation
-        z_mean, z_std, z_min, z_max, z_outside (share outside the histogram bins).
+        z_mean, z_std, z_min, z_max, z_outside (share off scale: outside the histogram bins,
+        or NaN).
     layers: one row per (checkpoint, Dense layer): step, epoch, layer, hidden, saturated_share,
         dead_share, activation_mean, activation_std, gradient_norm and update_ratio of the
         kernel on the last step before the checkpoint (NaN at step 0).
@@ -73,8 +74,10 @@ class RunResult:
     step_loss: np.ndarray
     preactivation_edges: np.ndarray  # (bins + 1,), fixed at step 0
     preactivation_counts: np.ndarray  # (checkpoints, bins)
+    preactivation_off_scale: np.ndarray  # (checkpoints, 3): below the bins, above them, NaN
     activation_edges: dict[str, np.ndarray]  # per hidden layer
     activation_counts: dict[str, np.ndarray]  # per hidden layer: (checkpoints, bins)
+    activation_off_scale: dict[str, np.ndarray]  # per hidden layer: (checkpoints, 3)
     parameter_count: int
     planned_steps: int
     diverged_step: int | None = None  # the step whose loss was not finite
@@ -92,30 +95,24 @@ class RunResult:
         return self.history.iloc[-1]
 
     def histogram_table(self, layer: str | None = None) -> pd.DataFrame:
-        """Long table for charts: step, epoch, bin_start, bin_end, count, density.
+        """Long table for charts: step, epoch, then `probes.histogram_rows`'s columns (side,
+        bin_start, bin_end, count, share, density, off_scale) of each checkpoint.
 
         `layer` None gives the first layer's pre-activations; a hidden layer's name gives its
-        activations. density = count / (probe values · bin width), comparable across runs.
+        activations. density = count / (all probe values · bin width), comparable across runs;
+        the "below" and "above" rows count what left the bins fixed at step 0.
         """
         if layer is None:
             edges, counts = self.preactivation_edges, self.preactivation_counts
+            off_scale = self.preactivation_off_scale
         else:
             edges, counts = self.activation_edges[layer], self.activation_counts[layer]
-        checkpoints, bins = counts.shape
-        widths = np.diff(edges)
-        totals = np.maximum(counts.sum(axis=1, keepdims=True), 1)
-        steps = self.history["step"].to_numpy()[:checkpoints]
-        epochs = self.history["epoch"].to_numpy()[:checkpoints]
-        return pd.DataFrame(
-            {
-                "step": np.repeat(steps, bins),
-                "epoch": np.repeat(epochs, bins),
-                "bin_start": np.tile(edges[:-1], checkpoints),
-                "bin_end": np.tile(edges[1:], checkpoints),
-                "count": counts.ravel(),
-                "density": (counts / totals / widths).ravel(),
-            }
-        )
+            off_scale = self.activation_off_scale[layer]
+        table = probes.histogram_rows(edges, counts, off_scale)
+        checkpoints = table.pop("histogram").to_numpy()
+        table.insert(0, "step", self.history["step"].to_numpy()[checkpoints])
+        table.insert(1, "epoch", self.history["epoch"].to_numpy()[checkpoints])
+        return table
 
 
 def select_samples(config: RunConfig, dataset: Dataset) -> dict[str, np.ndarray]:
@@ -595,7 +592,11 @@ class _Recorder:
         self.history_rows: list[dict] = []
         self.layer_rows: list[dict] = []
         self.preactivation_counts: list[np.ndarray] = []
+        self.preactivation_off_scale: list[np.ndarray] = []
         self.activation_counts: dict[str, list[np.ndarray]] = {
+            name: [] for name in self.hidden_names
+        }
+        self.activation_off_scale: dict[str, list[np.ndarray]] = {
             name: [] for name in self.hidden_names
         }
         self.result = RunResult(
@@ -605,8 +606,10 @@ class _Recorder:
             step_loss=np.zeros(0, np.float32),
             preactivation_edges=np.zeros(0),
             preactivation_counts=np.zeros((0, probes.HISTOGRAM_BINS), np.int32),
+            preactivation_off_scale=np.zeros((0, 3), np.int64),
             activation_edges={},
             activation_counts={},
+            activation_off_scale={},
             parameter_count=int(trainer.model.count_params()),
             planned_steps=config.total_steps,
         )
@@ -641,8 +644,9 @@ class _Recorder:
                 name: probes.histogram_edges(h, probes.ACTIVATION_RANGES.get(config.activation))
                 for name, (_, h) in zip(self.hidden_names, outputs, strict=False)
             }
-        counts, outside = probes.histogram(first_z, result.preactivation_edges)
+        counts, off_scale = probes.histogram(first_z, result.preactivation_edges)
         self.preactivation_counts.append(counts)
+        self.preactivation_off_scale.append(off_scale)
         self.history_rows.append(
             {
                 "step": step,
@@ -657,16 +661,16 @@ class _Recorder:
                 "z_std": float(np.std(first_z)),
                 "z_min": float(np.min(first_z)),
                 "z_max": float(np.max(first_z)),
-                "z_outside": outside,
+                "z_outside": probes.off_scale_share(counts, off_scale),
             }
         )
         norms, ratios = stats if stats is not None else ([math.nan] * len(outputs),) * 2
         for index, (name, (z, h)) in enumerate(zip(self.layer_names, outputs, strict=True)):
             hidden = name in self.activation_counts
             if hidden:
-                self.activation_counts[name].append(
-                    probes.histogram(h, result.activation_edges[name])[0]
-                )
+                counts, off_scale = probes.histogram(h, result.activation_edges[name])
+                self.activation_counts[name].append(counts)
+                self.activation_off_scale[name].append(off_scale)
             self.layer_rows.append(
                 {
                     "step": step,
@@ -691,8 +695,12 @@ class _Recorder:
         result.history = pd.DataFrame(self.history_rows)
         result.layers = pd.DataFrame(self.layer_rows)
         result.preactivation_counts = np.stack(self.preactivation_counts)
+        result.preactivation_off_scale = np.stack(self.preactivation_off_scale)
         result.activation_counts = {
             name: np.stack(counts) for name, counts in self.activation_counts.items()
+        }
+        result.activation_off_scale = {
+            name: np.stack(counts) for name, counts in self.activation_off_scale.items()
         }
 
     def snapshot(self) -> RunResult:

@@ -121,9 +121,14 @@ def test_short_real_training_learns_and_records_everything(fashion):
     assert layers.saturated_share.isna().all()  # relu does not saturate
     table = result.histogram_table()
     assert set(table.columns) >= {"step", "bin_start", "bin_end", "count", "density"}
-    widths = (table.bin_end - table.bin_start).to_numpy()
-    per_step = (table.density * widths).groupby(table.step).sum()
+    # Density is over all probe values: the bins' area and the off-scale share make 1.
+    inside = table[table.side == "inside"]
+    widths = (inside.bin_end - inside.bin_start).to_numpy()
+    per_step = (inside.density * widths).groupby(inside.step).sum()
     assert np.allclose(per_step + history.set_index("step").z_outside, 1.0, atol=1e-6)
+    assert np.allclose(table.groupby("step").off_scale.first(), history.z_outside)
+    assert np.allclose(table.groupby("step").share.sum(), 1.0)  # no NaN in a healthy run
+    assert result.preactivation_off_scale.shape == (len(history), 3)
     assert result.histogram_table("hidden_1")["count"].sum() > 0
 
 
@@ -155,6 +160,13 @@ def test_uncorrected_a2_diverges_without_raising(fashion):
     assert not np.isfinite(result.step_loss[-1])
     assert len(result.step_loss) == result.diverged_step
     assert np.isfinite(result.history.train_loss).all()  # what was recorded is kept
+    # Its pre-activations leave the bins fixed at init: counted off scale, not drawn as a bell.
+    table = result.histogram_table()
+    last = table[table.step == result.history.step.iloc[-1]]
+    assert last.off_scale.iloc[0] > 0.5
+    inside = last[last.side == "inside"]
+    area = (inside.density * (inside.bin_end - inside.bin_start)).sum()
+    assert area == pytest.approx(1 - last.off_scale.iloc[0], abs=1e-6)
     assert result.history.step.iloc[-1] < result.diverged_step
 
 

@@ -4,9 +4,10 @@ the scaled-inputs run while the first step grows by c² (SGD) or c (Adam)."""
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from explorer import twin
+from explorer import charts, compare, twin
 from explorer.presets import PRESETS
 from explorer.setups import TwinSetup
 from explorer.train import train
@@ -164,3 +165,72 @@ def test_adaptive_optimizers_get_learning_rate_advice():
     assert "0.1" in twin.learning_rate_advice("rmsprop", 0.1)
     assert twin.learning_rate_advice("adam", 0.001) is None
     assert twin.learning_rate_advice("sgd", 0.1) is None
+
+
+def curves(runs: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    """A curves table: each run's loss falls from its first value to its second over 5
+    checkpoints; accuracy is 1 − loss / 3."""
+    frames = []
+    for run, (start, end) in runs.items():
+        loss = np.geomspace(start, end, 5)
+        for split in ("train", "validation"):
+            for metric, values in (("loss", loss), ("accuracy", 1 - loss / 3)):
+                frames.append(
+                    pd.DataFrame(
+                        {"run": run, "step": range(0, 50, 10), "epoch": np.arange(5) / 4}
+                    ).assign(split=split, metric=metric, value=values, diverged=False)
+                )
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_a_run_on_another_runs_curves_is_found_with_its_gap():
+    table = curves({"A1": (2.3, 0.4), "A2": (2.3, 2.3), "A3": (2.3, 0.4)})
+    a3 = (table.run == "A3") & (table.metric == "loss") & (table.step == 40)
+    table.loc[a3, "value"] += 2e-7
+    found = compare.coinciding_runs(table)
+    assert found[["run", "reference"]].values.tolist() == [["A3", "A1"]]
+    assert found.loss_gap.iloc[0] == pytest.approx(2e-7, rel=1e-3)
+    assert found.accuracy_gap.iloc[0] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("change", "coincide"),
+    [
+        ({"metric": "loss", "relative": 0.5 * compare.COINCIDE_RELATIVE}, True),
+        ({"metric": "loss", "relative": 2 * compare.COINCIDE_RELATIVE}, False),
+        ({"metric": "accuracy", "absolute": 2 * compare.COINCIDE_RELATIVE}, False),
+    ],
+)
+def test_runs_coincide_only_within_the_tolerance(change, coincide):
+    table = curves({"A1": (2.3, 0.4), "A3": (2.3, 0.4)})
+    last = (table.run == "A3") & (table.metric == change["metric"]) & (table.step == 40)
+    if "relative" in change:
+        table.loc[last, "value"] *= 1 + change["relative"]
+    else:
+        table.loc[last, "value"] += change["absolute"]
+    assert (len(compare.coinciding_runs(table)) == 1) == coincide
+
+
+def test_a_shorter_or_diverged_run_does_not_coincide():
+    table = curves({"A1": (2.3, 0.4), "A3": (2.3, 0.4)})
+    longer = table[table.run == "A1"].assign(step=lambda f: f.step + 100)
+    extended = pd.concat([table[table.run == "A1"], longer, table[table.run == "A3"]])
+    assert len(compare.coinciding_runs(extended)) == 1  # A3's every point lies on A1's line
+    a1_short = table[(table.run == "A1") & (table.step < 20)]
+    shorter_first = pd.concat([a1_short, table[table.run == "A3"]])
+    assert compare.coinciding_runs(shorter_first).empty  # A3 goes on where A1 has no line
+    table.loc[(table.run == "A3") & (table.step == 40), "value"] = np.nan
+    assert compare.coinciding_runs(table).empty
+    assert compare.coinciding_runs(table.iloc[:0]).empty
+
+
+@pytest.mark.slow
+def test_corrected_twin_is_named_on_the_curves_chart(sgd_twins):
+    """Run 3 retraces run 1: the curves chart says so, with the gap measured."""
+    table = compare.curves_table(sgd_twins)
+    found = compare.coinciding_runs(table)
+    first, _, third = sgd_twins
+    assert found[["run", "reference"]].values.tolist() == [[third, first]]
+    assert found.loss_gap.iloc[0] < 1e-4
+    spec = charts.curves_chart(table, found).to_dict()
+    assert f"{third} coincides with {first}: largest gap" in str(spec["datasets"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from explorer import charts, probes, saturation
@@ -51,6 +52,15 @@ def controls_ui() -> SaturationSetup:
     return setup
 
 
+# The lab's histogram rows: saturation.output_histogram's bins, with what lies beyond them
+# (±inf) in end bars and NaN in the off-scale share (see probes.histogram_rows).
+def output_histogram(activation: str, picture: probes.InitActivations) -> pd.DataFrame:
+    bins = saturation.output_histogram(activation, picture)
+    edges = np.append(bins["bin_start"].to_numpy(), bins["bin_end"].iloc[-1])
+    rows = probes.histogram_rows(edges, *probes.histogram(picture.outputs, edges))
+    return rows.drop(columns="histogram")
+
+
 # Puzzle B for any initializer, activation and input: the histogram, and std(z) against theory.
 @st.fragment
 def saturation_lab(base: cfg.RunConfig) -> None:
@@ -86,9 +96,7 @@ def saturation_lab(base: cfg.RunConfig) -> None:
             "nominal value)."
         )
     inputs = INPUT_KINDS[setup.input_kind]
-    frame = saturation.output_histogram(setup.activation, picture).assign(
-        run=inputs, layer=cfg.FIRST_LAYER
-    )
+    frame = output_histogram(setup.activation, picture).assign(run=inputs, layer=cfg.FIRST_LAYER)
     title = (
         f"{config.hidden_units[0]} {setup.activation} units, {setup.initializer}, "
         f"{saturation.LAB_SAMPLES} rows of {inputs}"

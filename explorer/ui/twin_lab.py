@@ -10,7 +10,7 @@ from explorer import train as training
 from explorer.setups import TwinSetup
 from explorer.ui import quiz, runs, share
 from explorer.ui import setup_widgets as widgets
-from explorer.ui.views import diverged_banner, stored_results
+from explorer.ui.views import OFF_SCALE_CAPTION, curves, diverged_banner, stored_results
 
 VIEW = "Twin lab"  # the tab this lab is drawn in (a link's view)
 INTRO = (
@@ -118,12 +118,15 @@ def results_view(setup: TwinSetup, results: dict[str, training.RunResult]) -> No
     )
     right.altair_chart(charts.first_step_ratio_chart(ratios), width="stretch")
     st.markdown("#### Pre-activations: identical at init")
-    st.caption("Checkpoint 0 is init: the three histograms coincide. Drag the slider to part them.")
+    st.caption(
+        "Checkpoint 0 is init: the three histograms coincide. Drag the slider to part them. "
+        + OFF_SCALE_CAPTION
+    )
     st.altair_chart(
         charts.preactivation_chart(compare.preactivation_table(results)), width="stretch"
     )
     st.markdown("#### Curves: run 3 lies on run 1")
-    st.altair_chart(charts.curves_chart(compare.curves_table(results)), width="stretch")
+    st.altair_chart(curves(results), width="stretch")
     st.caption(
         "Each step's distance from run 1's loss: run 2 parts at once; run 3 stays near 0 "
         f"(a gap of exactly 0, bit-identical, is drawn at {charts.GAP_FLOOR:g})."

@@ -22,6 +22,11 @@ NOTHING_TO_TRAIN = (
     "Saturation views show it."
 )
 MAX_CACHED_PICTURES = 24  # init-only pictures: small, shared by every session
+OFF_SCALE_CAPTION = (
+    "Values that leave the bins (infinities included) are counted in the dashed bars at the "
+    "ends; density is over all values, so the bins shrink as mass leaves, and the share off "
+    f"scale (NaN included) is written at the top right from {charts.OFF_SCALE_NOTE:.1%}."
+)
 
 
 @st.cache_data(max_entries=MAX_CACHED_PICTURES, show_spinner=False)
@@ -119,7 +124,7 @@ def summary_view(results: dict[str, training.RunResult], init_config: cfg.RunCon
 
 def curves_view(results: dict[str, training.RunResult]) -> None:
     diverged_banner(results)
-    st.altair_chart(charts.curves_chart(compare.curves_table(results)), width="stretch")
+    st.altair_chart(curves(results), width="stretch")
     st.caption(
         "Every training step's loss: the first hundred steps show whether a run starts well "
         "(A1 and A2 part there)."
@@ -129,11 +134,17 @@ def curves_view(results: dict[str, training.RunResult]) -> None:
     )
 
 
+# The loss and accuracy curves, saying which runs lie on another run's line and by how much.
+def curves(results: dict[str, training.RunResult]):
+    table = compare.curves_table(results)
+    return charts.curves_chart(table, compare.coinciding_runs(table))
+
+
 def preactivations_view(results: dict[str, training.RunResult]) -> None:
     diverged_banner(results)
     st.caption(
         "First-layer z = x·W + b on a fixed probe batch (the first 512 training images); bins "
-        "fixed at init. Drag the checkpoint slider under the chart."
+        "fixed at init. Drag the checkpoint slider under the chart. " + OFF_SCALE_CAPTION
     )
     st.altair_chart(
         charts.preactivation_chart(compare.preactivation_table(results)), width="stretch"
@@ -171,10 +182,11 @@ def init_view(config: cfg.RunConfig) -> None:
         f"√(fan_in·E[x²])·std(W) = {picture.expected_preactivation_std:.3g})."
     )
     values = pd.DataFrame({"value": picture.outputs.ravel()})
-    band = probes.saturation_band(config.activation)
-    st.altair_chart(
-        charts.values_histogram_chart(values, "first-layer output", band), width="stretch"
+    band, bins = probes.saturation_band(config.activation), probes.ACTIVATION_RANGES
+    chart = charts.values_histogram_chart(
+        values, "first-layer output", band, bins.get(config.activation)
     )
+    st.altair_chart(chart, width="stretch")
 
 
 def gradients_view(results: dict[str, training.RunResult]) -> None:
