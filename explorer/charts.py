@@ -35,11 +35,12 @@ BOTTOM_LEGEND = alt.Legend(orient="bottom", labelLimit=300)
 # Log axes are not widened to whole decades (an MSE loss that moves from 0.09 to 0.07 would sit in
 # a thin strip of a 0.01–0.1 axis); their ticks are computed from the data (`_log_ticks`), so a
 # narrow range still has labels, and every log axis labels them the same way: plain numbers
-# from 0.001 to below 10,000, powers of ten as 1e+35 or 1e-7 beyond.
+# from 0.001 to below 10,000, powers of ten as 1e+35 or 1e-7 beyond (so does the linear axis
+# of z's mean, which a blown-up run takes to −6e+20).
 LOG_PAD = 0.04  # a log domain reaches this share of its span beyond the data (at least 2%)
 LOG_TICKS = 8  # at most this many ticks on a log axis
 LOG_LABELS = (
-    "abs(datum.value) >= 1e4 || abs(datum.value) < 1e-3"
+    "datum.value != 0 && (abs(datum.value) >= 1e4 || abs(datum.value) < 1e-3)"
     " ? format(datum.value, '.3~e') : format(datum.value, '.4~g')"
 )
 # Cross-entropy (probabilities clipped to 1e-7 by Keras) stays below 16.2 and MSE on one-hot
@@ -608,7 +609,7 @@ def preactivation_stats_chart(df: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
     std_tooltip = ["run:N", epoch, alt.Tooltip("z_std:Q", title="std of z", format=".4g")]
     panels = []
     if len(means):
-        mean_y = alt.Y("z_mean:Q", title="mean of z")
+        mean_y = alt.Y("z_mean:Q", title="mean of z", axis=alt.Axis(labelExpr=LOG_LABELS))
         panels.append(_epoch_lines(means, runs, mean_y, mean_tooltip))
     if len(stds):
         std_y = _log_encoding(alt.Y, "z_std:Q", "std of z (log scale)", stds["z_std"])

@@ -710,6 +710,11 @@ def test_one_log_label_format_for_every_magnitude():
     """No "10,000,000,000" beside "1e+35": plain numbers for 0.001 to 9,999, exponents beyond."""
     assert "'.3~e'" in charts.LOG_LABELS and "'.4~g'" in charts.LOG_LABELS
     assert "1e4" in charts.LOG_LABELS and "1e-3" in charts.LOG_LABELS
+    assert charts.LOG_LABELS.startswith("datum.value != 0 &&")  # 0 stays "0", not "0e+0"
+    # z's mean (linear) goes to −6e+20 in a blown-up run: labelled the same way.
+    history = pd.DataFrame({"run": "A2", "epoch": [0.0, 0.1], "z_mean": [0.0, -6e20], "z_std": 1.0})
+    mean_panel = charts.preactivation_stats_chart(history).to_dict()["vconcat"][0]
+    assert mean_panel["encoding"]["y"]["axis"]["labelExpr"] == charts.LOG_LABELS
 
 
 def coinciding_curves() -> pd.DataFrame:
