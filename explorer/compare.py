@@ -154,6 +154,11 @@ def activations_at_init_table(results: Mapping[str, RunResult]) -> pd.DataFrame:
 
 def history_csv(results: Mapping[str, RunResult]) -> str:
     """Every checkpoint of every run, with its layers side by side, as CSV text."""
+    return history_table_wide(results).to_csv(index=False)
+
+
+def history_table_wide(results: Mapping[str, RunResult]) -> pd.DataFrame:
+    """Every checkpoint of every run, with its layers' measures side by side."""
     frames = []
     for label, result in results.items():
         wide = result.layers.pivot_table(
@@ -166,7 +171,7 @@ def history_csv(results: Mapping[str, RunResult]) -> str:
         merged = result.history.merge(wide, left_on="step", right_index=True, how="left")
         merged.insert(0, "run", label)
         frames.append(merged)
-    return _concat(frames, ["run"]).to_csv(index=False)
+    return _concat(frames, ["run"])
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
@@ -181,11 +186,11 @@ MAX_NAME = 40  # characters of a run's name (a renamed run's name travels in lin
 def stable_name(config: RunConfig, first: RunConfig | None, taken: Collection[str] = ()) -> str:
     """A short name given once, when the run is first kept, so that it never changes later.
 
-        a preset            its title ("A2 raw inputs, weights ÷255"), + " · 55,000 images" if
-                            that is taken (the same preset at another size)
-        anything else       what differs from the session's first run ("learning_rate=0.5"),
-                            or its main settings when it is the first
-        still taken         + " #2", " #3", ...
+    a preset            its title ("A2 raw inputs, weights ÷255"), + " · 55,000 images" if
+                        that is taken (the same preset at another size)
+    anything else       what differs from the session's first run ("learning_rate=0.5"),
+                        or its main settings when it is the first
+    still taken         + " #2", " #3", ...
     """
     key = preset_key(config)
     if key is not None:

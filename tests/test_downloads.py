@@ -53,3 +53,45 @@ def test_tables_carry_the_configuration():
     assert list(wide["preset"]) == ["A1", "A2"]
     assert list(wide["weight_scale"]) == ["1.0", "255.0"]
     assert {"learning_rate", "hidden_units", "seed"} <= set(wide.columns)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("fresh_caches")
+def test_every_run_view_titles_its_figures_and_offers_its_downloads(fashion, monkeypatch):
+    import json
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from explorer.ui import sidebar
+
+    monkeypatch.setattr(sidebar, "QUICK_LOOK_SAMPLES", 640)
+    monkeypatch.setattr(sidebar, "QUICK_LOOK_VALIDATION", 200)
+    app = AppTest.from_file(
+        str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=300
+    )
+    app.query_params["runs"] = "A1,A2"
+    app = app.run()
+    assert not app.exception, app.exception
+    labels = {button.proto.label for button in app.get("download_button")}
+    assert {"Download as Keras script", "Download history (CSV)"} <= labels
+    for view, least in {
+        "Curves": 2,
+        "Pre-activations": 2,
+        "Saturation": 3,
+        "Gradients and updates": 1,
+    }.items():
+        app.session_state["view"] = view
+        app.query_params["view"] = view
+        app = app.run()
+        assert not app.exception, (view, app.exception)
+        specs = [json.loads(chart.proto.spec) for chart in app.get("vega_lite_chart")]
+        titled = [spec for spec in specs if "subtitle" in spec.get("title", {})]
+        assert len(titled) >= least, view
+        assert all(
+            any("A2" in line for line in spec["title"]["subtitle"])
+            for spec in titled[:least]
+            if view != "Saturation"
+        )
+        labels = {button.proto.label for button in app.get("download_button")}
+        assert "Download figures (SVG + PNG)" in labels, view

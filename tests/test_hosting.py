@@ -65,7 +65,7 @@ def test_subnormal_divisor_is_refused_and_the_data_view_draws(fashion, text):
     assert not app.exception
     assert "`input_divisor` was not used: it must be a number from 0.001" in warnings(app)
     assert app.number_input(key="input_divisor").value == 255
-    assert any("bin_start" in chart.proto.spec for chart in charts(app))  # the pixel histogram
+    assert any("x_start" in chart.proto.spec for chart in charts(app))  # the pixel histogram
 
 
 @pytest.mark.slow

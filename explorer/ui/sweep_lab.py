@@ -9,7 +9,7 @@ from explorer import config as cfg
 from explorer.setups import SWEEP_KNOBS, SweepSetup
 from explorer.ui import quiz, runs, share
 from explorer.ui import setup_widgets as widgets
-from explorer.ui.views import diverged_banner, stored_results
+from explorer.ui.views import Figures, diverged_banner, download_row, stored_results
 
 VIEW = "Sweep"  # the tab this lab is drawn in (a link's view)
 INTRO = (
@@ -96,9 +96,12 @@ def sweep_lab(base: cfg.RunConfig | None) -> None:
     knob = lab["setup"].knob
     table = sweep.sweep_table(knob, lab["values"], list(results.values()))
     log_x = lab["setup"].scale == "log"
-    st.altair_chart(
-        charts.sweep_chart(table, SWEEP_KNOBS[knob].label, log_x=log_x), width="stretch"
-    )
+    row, figures = st.container(), Figures()
+    first = next(iter(results.values())).config
+    configs = {f"every run, {knob} varying (first shown)": first}  # one line, not 12
+    chart = charts.sweep_chart(table, SWEEP_KNOBS[knob].label, log_x=log_x)
+    figures.show(chart, f"Sweep of the {SWEEP_KNOBS[knob].label}", "sweep", configs)
+    download_row(row, VIEW, figures, {"sweep results": table})
     st.caption(
         "Final validation accuracy and loss (a diverged run is a red cross at the bottom) and the "
         "first layer at init, measured on the probe batch."

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import charts, compare, probes, twin
+from explorer import charts, compare, downloads, probes, twin
 from explorer import config as cfg
 from explorer import train as training
 from explorer.setups import TwinSetup
 from explorer.ui import quiz, runs, share
 from explorer.ui import setup_widgets as widgets
-from explorer.ui.views import OFF_SCALE_CAPTION, curves, diverged_banner, stored_results
+from explorer.ui.views import (
+    OFF_SCALE_CAPTION,
+    Figures,
+    configs_of,
+    curves,
+    diverged_banner,
+    download_row,
+    stored_results,
+)
 
 VIEW = "Twin lab"  # the tab this lab is drawn in (a link's view)
 INTRO = (
@@ -98,6 +106,7 @@ def results_view(setup: TwinSetup, results: dict[str, training.RunResult]) -> No
         f"{config.batch_size}, seed {config.seed}."
     )
     diverged_banner(results)
+    row, figures, configs = st.container(), Figures(), configs_of(results)
     numbers = twin.derivation_numbers(factor, optimizer, results)
     st.markdown("#### Why runs 1 and 2 part, and why run 3 does not")
     st.markdown(twin.derivation_markdown(optimizer, numbers))
@@ -116,21 +125,25 @@ def results_view(setup: TwinSetup, results: dict[str, training.RunResult]) -> No
             "ratio_to_first": st.column_config.NumberColumn("× run 1", format="%.6g"),
         },
     )
-    right.altair_chart(charts.first_step_ratio_chart(ratios), width="stretch")
+    title = "The first step's relative change of the first kernel"
+    figures.show(charts.first_step_ratio_chart(ratios), title, "first_step", configs, right)
     st.markdown("#### Pre-activations: identical at init")
     st.caption(
         "Checkpoint 0 is init: the three histograms coincide. Drag the slider to part them. "
         + OFF_SCALE_CAPTION
     )
-    st.altair_chart(
-        charts.preactivation_chart(compare.preactivation_table(results)), width="stretch"
-    )
-    st.markdown("#### Curves: run 3 lies on run 1")
-    st.altair_chart(curves(results), width="stretch")
+    histograms = charts.preactivation_chart(compare.preactivation_table(results))
+    title = "First-layer pre-activations of the three twins"
+    figures.show(histograms, title, "twin_preactivations", configs)
+    st.markdown("#### Curves: does run 3 lie on run 1?")
+    figures.show(curves(results), "Loss and accuracy of the three twins", "twin_curves", configs)
     st.caption(
         "Each step's distance from run 1's loss: run 2 parts at once; run 3 stays near 0 "
         f"(a gap of exactly 0, bit-identical, is drawn at {charts.GAP_FLOOR:g})."
     )
-    st.altair_chart(charts.loss_gap_chart(twin.loss_gaps(results), list(results)), width="stretch")
+    gaps = charts.loss_gap_chart(twin.loss_gaps(results), list(results))
+    figures.show(gaps, "Each step's loss minus run 1's", "twin_loss_gaps", configs)
+    first_steps = downloads.with_config(ratios, configs)
+    download_row(row, VIEW, figures, {"first-step table": first_steps})
     if config.activation in probes.RELU_LIKE and not twin.factor_is_exact(factor):
         st.caption(RELU_KINK_NOTE)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer import charts, compare, diagnosis, probes
+from explorer import charts, compare, diagnosis, downloads, export, probes
 from explorer import config as cfg
 from explorer import train as training
 from explorer.model import pixel_histogram
@@ -27,6 +27,46 @@ OFF_SCALE_CAPTION = (
     "ends; density is over all values, so the bins shrink as mass leaves, and the share off "
     f"scale (NaN included) is written at the top right from {charts.OFF_SCALE_NOTE:.1%}."
 )
+
+
+class Figures:
+    """The open view's figures: each drawn with its title and set-ups, and kept for the zip."""
+
+    def __init__(self) -> None:
+        self.drawn: list[tuple[str, object, dict[str, cfg.RunConfig]]] = []
+
+    def show(self, chart, title: str, stem: str, configs: dict[str, cfg.RunConfig], where=st):
+        figure = downloads.figure(chart, title, configs)
+        where.altair_chart(figure, width="stretch")
+        self.drawn.append((stem, figure, configs))
+
+
+def configs_of(results: dict[str, training.RunResult]) -> dict[str, cfg.RunConfig]:
+    return {label: result.config for label, result in results.items()}
+
+
+# The open view's downloads, built only when clicked: figures as SVG + PNG, and its data.
+def download_row(container, view: str, figures: Figures, tables: dict[str, pd.DataFrame]) -> None:
+    stem = view.lower().replace(" ", "_")
+    columns = container.columns(1 + len(tables))
+    if figures.drawn:
+        columns[0].download_button(
+            "Download figures (SVG + PNG)",
+            data=lambda: downloads.figures_zip(figures.drawn),
+            file_name=f"{stem}_figures.zip",
+            mime="application/zip",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+    for column, (name, table) in zip(columns[1:], tables.items(), strict=True):
+        column.download_button(
+            f"Download {name} (CSV)",
+            data=lambda table=table: downloads.csv(table),
+            file_name=f"{name.replace(' ', '_')}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/table:",
+        )
 
 
 @st.cache_data(max_entries=MAX_CACHED_PICTURES, show_spinner=False)
@@ -91,47 +131,70 @@ def run_views(view: str, init_config: cfg.RunConfig) -> None:
             rename_ui(kept)
     if not quiz.gate(selected):
         return
-    if selected:
-        st.download_button(
-            "Download the selected runs' history (CSV)",
-            compare.history_csv(selected),
-            file_name="runs.csv",
-            mime="text/csv",
-            on_click="ignore",  # a download needs no rerun
-        )
+    row, figures = st.container(), Figures()  # the row is filled once the figures are drawn
     if view == "Summary":
-        summary_view(selected, init_config)
+        summary_view(selected, init_config, figures)
     elif view == "Saturation":
-        saturation_view(selected, init_config)
+        saturation_view(selected, init_config, figures)
     elif not selected:
         st.info(NOTHING_TRAINED if trains(init_config) else NOTHING_TO_TRAIN)
     else:
-        RUN_VIEWS[view](selected)
+        RUN_VIEWS[view](selected, figures)
+    tables = view_tables(view, selected) if selected else {}
+    if figures.drawn or tables:
+        download_row(row, view, figures, tables)
 
 
-def summary_view(results: dict[str, training.RunResult], init_config: cfg.RunConfig) -> None:
+def view_tables(view: str, results: dict[str, training.RunResult]) -> dict[str, pd.DataFrame]:
+    """The data behind a run view, each table with the runs' configuration columns."""
+    configs = configs_of(results)
+    history = downloads.with_config(compare.history_table_wide(results), configs)
+    if view in ("Summary", "Curves"):
+        step_loss = downloads.with_config(compare.step_loss_table(results), configs)
+        return {"history": history, "step loss": step_loss}
+    if view == "Pre-activations":
+        return {
+            "pre-activation histograms": downloads.with_config(
+                compare.preactivation_table(results), configs
+            ),
+            "history": history,
+        }
+    return {"layers": downloads.with_config(compare.layers_table(results), configs)}
+
+
+def summary_view(
+    results: dict[str, training.RunResult], init_config: cfg.RunConfig, figures: Figures
+) -> None:
     if not results and not trains(init_config):
         st.info(NOTHING_TO_TRAIN)
-        init_view(init_config)
+        init_view(init_config, figures)
     elif not results:
         st.info(NOTHING_TRAINED)
     for label, result in results.items():
         st.markdown(f"#### {label}")
+        st.caption(downloads.setup_words(result.config))
         left, right = st.columns([2, 3])
         left.dataframe(diagnosis.summary_table(result), hide_index=True, width="stretch")
+        left.download_button(
+            "Download as Keras script",
+            **export.script_download(result.config, label),
+            on_click="ignore",
+            icon=":material/code:",
+            key=f"script_{label}",
+        )
         right.markdown("\n".join(f"- {finding}" for finding in diagnosis.diagnose(result)))
 
 
-def curves_view(results: dict[str, training.RunResult]) -> None:
+def curves_view(results: dict[str, training.RunResult], figures: Figures) -> None:
     diverged_banner(results)
-    st.altair_chart(curves(results), width="stretch")
+    configs = configs_of(results)
+    figures.show(curves(results), "Loss and accuracy", "curves", configs)
     st.caption(
         "Every training step's loss: the first hundred steps show whether a run starts well "
         "(A1 and A2 part there)."
     )
-    st.altair_chart(
-        charts.step_loss_chart(compare.step_loss_table(results), max_step=None), width="stretch"
-    )
+    step_loss = charts.step_loss_chart(compare.step_loss_table(results), max_step=None)
+    figures.show(step_loss, "Training loss of every step", "step_loss", configs)
 
 
 # The loss and accuracy curves, saying which runs lie on another run's line and by how much.
@@ -140,36 +203,41 @@ def curves(results: dict[str, training.RunResult]):
     return charts.curves_chart(table, compare.coinciding_runs(table))
 
 
-def preactivations_view(results: dict[str, training.RunResult]) -> None:
+def preactivations_view(results: dict[str, training.RunResult], figures: Figures) -> None:
     diverged_banner(results)
     st.caption(
         "First-layer z = x·W + b on a fixed probe batch (the first 512 training images); bins "
         "fixed at init. Drag the checkpoint slider under the chart. " + OFF_SCALE_CAPTION
     )
-    st.altair_chart(
-        charts.preactivation_chart(compare.preactivation_table(results)), width="stretch"
-    )
+    configs = configs_of(results)
+    histograms = charts.preactivation_chart(compare.preactivation_table(results))
+    title = "First-layer pre-activations z = x·W + b on the probe batch"
+    figures.show(histograms, title, "preactivations", configs)
     stats = compare.history_table(results, ["z_mean", "z_std"])
-    st.altair_chart(charts.preactivation_stats_chart(stats), width="stretch")
+    title = "Mean and spread of the first-layer pre-activations"
+    figures.show(charts.preactivation_stats_chart(stats), title, "preactivation_stats", configs)
 
 
-def saturation_view(results: dict[str, training.RunResult], init_config: cfg.RunConfig) -> None:
+def saturation_view(
+    results: dict[str, training.RunResult], init_config: cfg.RunConfig, figures: Figures
+) -> None:
     diverged_banner(results)
     if results:
-        st.altair_chart(charts.saturation_chart(compare.layers_table(results)), width="stretch")
-        st.altair_chart(
-            charts.activation_histogram_chart(
-                compare.activations_at_init_table(results),
-                title="Hidden activations at init",
-                saturation_band=probes.saturation_band(init_config.activation),
-            ),
-            width="stretch",
+        configs = configs_of(results)
+        saturation = charts.saturation_chart(compare.layers_table(results))
+        figures.show(saturation, "Saturated and dead units per layer", "saturation", configs)
+        title = "Hidden activations at init"
+        at_init = charts.activation_histogram_chart(
+            compare.activations_at_init_table(results),
+            title=title,
+            saturation_band=probes.saturation_band(init_config.activation),
         )
-    init_view(init_config)
+        figures.show(at_init, title, "activations_at_init", configs)
+    init_view(init_config, figures)
 
 
 # The B1 picture for the current controls: one layer at init on uniform random inputs.
-def init_view(config: cfg.RunConfig) -> None:
+def init_view(config: cfg.RunConfig, figures: Figures | None = None) -> None:
     picture = init_only(config)
     if pd.isna(picture.saturated_share):
         saturation = f"{config.activation} does not saturate"
@@ -186,13 +254,16 @@ def init_view(config: cfg.RunConfig) -> None:
     chart = charts.values_histogram_chart(
         values, "first-layer output", band, bins.get(config.activation)
     )
-    st.altair_chart(chart, width="stretch")
+    title = "First layer at init on uniform random pixels"
+    (figures or Figures()).show(chart, title, "first_layer_at_init", {"the controls": config})
 
 
-def gradients_view(results: dict[str, training.RunResult]) -> None:
+def gradients_view(results: dict[str, training.RunResult], figures: Figures) -> None:
     diverged_banner(results)
     st.caption("On the last step before each checkpoint: ‖∇W‖ and ‖ΔW‖/‖W‖ for every kernel.")
-    st.altair_chart(charts.gradients_chart(compare.layers_table(results)), width="stretch")
+    chart = charts.gradients_chart(compare.layers_table(results))
+    title = "Gradient norms and update sizes per kernel"
+    figures.show(chart, title, "gradients", configs_of(results))
 
 
 def data_view(config: cfg.RunConfig) -> None:
@@ -207,9 +278,8 @@ def data_view(config: cfg.RunConfig) -> None:
         width=56,
         caption=[str(int(label)) for label in data.train_labels[:16]],
     )
-    st.altair_chart(
-        charts.pixel_histogram_chart(pixel_histogram(config, data.train_images)), width="stretch"
-    )
+    chart = charts.pixel_histogram_chart(pixel_histogram(config, data.train_images))
+    Figures().show(chart, "Pixel values the first layer sees", "pixels", {"the controls": config})
 
 
 RUN_VIEWS = {
