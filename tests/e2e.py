@@ -304,8 +304,13 @@ def summary_value(page, measure: str) -> str:
 
 
 def share_link(page) -> str:
-    """The link in the "Share this set-up" expander."""
-    expander = page.locator("[data-testid=stExpander]", has_text="Share this set-up")
-    if not expander.locator("[data-testid=stCode]").is_visible():
-        expander.get_by_text("Share this set-up").click()
-    return expander.locator("[data-testid=stCode] code").inner_text().strip()
+    """The first link in the open view's "Share this view" popover (then closed again)."""
+    import re
+
+    panel = page.locator("[data-testid=stTabPanel]:visible")
+    panel.get_by_role("button", name=re.compile("Share this view")).click()
+    code = page.locator("[data-testid=stPopoverBody] [data-testid=stCode] code").first
+    code.wait_for(state="visible")
+    link = code.inner_text().strip()
+    page.keyboard.press("Escape")
+    return link

@@ -70,15 +70,16 @@ def assert_no_exception(page):
     assert exceptions.count() == 0, exceptions.first.inner_text()
 
 
-def test_preset_trains_shows_charts_and_its_share_link_restores_it(server, new_page):
+def test_preset_trains_shows_charts_and_its_short_link_reopens_the_runs(server, new_page):
     page = new_page()
     e2e.open_app(page, server.url + "/")
     assert page.get_by_text("Nothing trained yet").is_visible()
+    assert page.get_by_text("The two puzzles, answered").is_visible()
     assert_no_exception(page)
 
     e2e.act_and_wait(page, lambda: e2e.choose(page, "Preset", "A3"))
     e2e.expect_number(page, "Divide weights by", "255")
-    e2e.switch_on(page, QUICK_LOOK)  # 10,000 images, 2 epochs: a few seconds
+    assert page.get_by_role("switch", name=QUICK_LOOK).is_checked()  # on by default
     e2e.press_train(page)
 
     assert_no_exception(page)
@@ -91,25 +92,27 @@ def test_preset_trains_shows_charts_and_its_share_link_restores_it(server, new_p
         assert drawn.count() >= least, tab
         assert_no_exception(page)
 
+    e2e.open_tab(page, "Curves")
     link = e2e.share_link(page)
     query = parse_qs(urlsplit(link).query)
     assert link.startswith(server.url)
-    assert query["preset"] == ["A3"] and query["quick"] == ["true"]
+    assert query == {"preset": ["A3"], "runs": ["A3"], "view": ["Curves"]}
+    assert len(link) - len(server.url) < 120  # short enough for a slide
 
+    # A student opens the link in a fresh browser: the same view, the same run, drawn.
     restored = new_page()
     e2e.open_app(restored, link)
     assert_no_exception(restored)
+    open_view = restored.get_by_role("tab", selected=True)
+    assert open_view.inner_text().strip() == "Curves"
+    panel = restored.locator("[data-testid=stTabPanel]:visible")
+    panel.locator(e2e.DRAWN_CHART_SELECTOR).nth(1).wait_for(state="visible")
+    assert panel.get_by_text(PRESETS["A3"].title).first.is_visible()  # the run, by its name
     e2e.expect_number(restored, "Divide pixels by", "1")
     e2e.expect_number(restored, "Divide weights by", "255")
-    a3_images = str(PRESETS["A3"].config.train_samples)  # the preset's, not quick look's 10000
-    e2e.expect_number(restored, "Training images", a3_images)
     assert e2e.combobox_value(restored, "Preset") == "A3"
     assert float(e2e.number_value(restored, "First-layer lr ×")) == pytest.approx(1 / 255**2)
     assert restored.get_by_role("switch", name=QUICK_LOOK).is_checked()
-    open_view = restored.get_by_role("tab", selected=True)
-    assert open_view.inner_text().strip() == query["view"][0]  # the link opens its view
-    e2e.open_tab(restored, "Summary")
-    assert restored.get_by_text("Nothing trained yet").is_visible()  # a link never trains
 
 
 def history_csv(page) -> list[dict[str, str]]:
