@@ -18,12 +18,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's chatter 
 
 import streamlit as st
 
+from explorer.i18n import N_, _, ngettext
 from explorer.presets import PRESETS, trains
-from explorer.ui import puzzles, quiz, runs, share, sidebar
-from explorer.ui.link import VIEWS, clean_link, show_link_problems
+from explorer.ui import language, puzzles, quiz, runs, share, sidebar
+from explorer.ui.link import clean_link, show_link_problems, view_tabs
 
-TITLE = "Initialization & Scaling Explorer"
-INTRO = (
+TITLE = N_("Initialization & Scaling Explorer")
+INTRO = N_(
     "Train a small Keras MLP on MNIST or Fashion-MNIST and see why input scaling and weight "
     "initialization decide whether it learns. Pick a preset, press **Train**, change one knob, "
     "and compare the runs: curves, first-layer pre-activations, saturation and update sizes."
@@ -38,7 +39,7 @@ def start_actions(choice: sidebar.SidebarChoice) -> None:
             PRESETS[key].title: sidebar.quick_look(PRESETS[key].config, choice.quick)
             for key in choice.comparison_set
         }
-        runs.start(configs, "this comparison set", then={"selected_keys": list(configs.values())})
+        runs.start(configs, puzzles.COMPARISON_SET, then={"selected_keys": list(configs.values())})
     elif choice.pressed and choice.config is not None:
         if trains(choice.config):
             runs.start({"": choice.config}, then={"selected_keys": [choice.config]})
@@ -65,13 +66,14 @@ def open_view(name: str, choice: sidebar.SidebarChoice) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title=TITLE, page_icon="📈", layout="wide")
+    language.install()  # `_()` follows this session's language from here on
+    st.set_page_config(page_title=_(TITLE), page_icon="📈", layout="wide")
     runs.keep_alive()  # first: a rerun must not let the session's training go
     runs.next_script_run()
     clean_link()  # before any widget reads the link
     quiz.start_from_link()
-    st.title(TITLE)
-    st.markdown(INTRO)
+    st.title(_(TITLE))
+    st.markdown(_(INTRO))
     show_link_problems()
     choice = sidebar.sidebar_ui()
     share.remember_choice(choice)
@@ -81,7 +83,9 @@ def main() -> None:
 
     loading = st.empty()
     if "explorer.train" not in sys.modules:
-        loading.caption("Loading TensorFlow and the charts (the first visit takes a few seconds)…")
+        loading.caption(
+            _("Loading TensorFlow and the charts (the first visit takes a few seconds)…")
+        )
     from explorer.ui import views  # noqa: F401  (TensorFlow, Keras, Altair: after the first paint)
 
     loading.empty()
@@ -94,12 +98,14 @@ def main() -> None:
     dropped = st.session_state.get("dropped_runs", 0)
     if dropped:
         st.caption(
-            f"This session keeps its last {runs.MAX_SESSION_RUNS} runs; {dropped} older "
-            f"run{'s were' if dropped > 1 else ' was'} let go."
+            ngettext(
+                "This session keeps its last {limit} runs; {count} older run was let go.",
+                "This session keeps its last {limit} runs; {count} older runs were let go.",
+                dropped,
+            ).format(limit=runs.MAX_SESSION_RUNS, count=dropped)
         )
-    tabs = st.tabs(VIEWS, key="view", on_change="rerun", bind="query-params")
-    open_name = next((name for name, tab in zip(VIEWS, tabs, strict=True) if tab.open), VIEWS[0])
-    with tabs[VIEWS.index(open_name)]:
+    open_name, open_tab = view_tabs()
+    with open_tab:
         open_view(open_name, choice)
 
 

@@ -21,6 +21,7 @@ import os
 from collections.abc import Iterable
 
 from explorer.config import IMAGE_PIXELS, NUM_CLASSES, RunConfig
+from explorer.i18n import N_, _
 
 # The schedule of a run, which explorer.train follows and the estimate counts:
 EARLY_STEPS = (1, 2, 5, 10, 20, 50, 100)  # probed so that the first hundred steps show
@@ -102,9 +103,15 @@ def budget_seconds() -> float:
     return seconds
 
 
-def over_budget(configs: Iterable[RunConfig], what: str = "this run") -> str | None:
+THIS_RUN = N_("this run")
+
+
+def over_budget(configs: Iterable[RunConfig], what: str = THIS_RUN) -> str | None:
     """None when `configs` together fit the budget; else a message with the estimate and what
-    to reduce. Set-ups already trained cost nothing and should be left out by the caller."""
+    to reduce. Set-ups already trained cost nothing and should be left out by the caller.
+
+    `what` names the work in English ("this sweep"), marked for the catalog where it is written:
+    the message translates it."""
     configs = list(configs)
     if not configs:
         return None
@@ -114,20 +121,33 @@ def over_budget(configs: Iterable[RunConfig], what: str = "this run") -> str | N
     if total <= limit:
         return None
     largest = max(estimates, key=lambda item: item.seconds)
-    count = f"{len(configs)} runs, " if len(configs) > 1 else ""
-    return (
-        f"{what.capitalize()} would take about {_duration(total)} of one CPU core ({count}"
-        f"{largest.steps:,} steps × {largest.weights:,} weights for the largest); this server "
-        f"allows {_duration(limit)} per action. Use fewer epochs or training images, a larger "
-        "batch, narrower layers or quick look"
-        + (", or fewer values" if len(configs) > 1 else "")
-        + "."
+    shown = _(what)
+    if len(configs) > 1:
+        message = _(
+            "{what} would take about {duration} of one CPU core ({count} runs, {steps} steps × "
+            "{weights} weights for the largest); this server allows {limit} per action. Use "
+            "fewer epochs or training images, a larger batch, narrower layers or quick look, or "
+            "fewer values."
+        )
+    else:
+        message = _(
+            "{what} would take about {duration} of one CPU core ({steps} steps × {weights} "
+            "weights for the largest); this server allows {limit} per action. Use fewer epochs "
+            "or training images, a larger batch, narrower layers or quick look."
+        )
+    return message.format(
+        what=shown[:1].upper() + shown[1:],
+        duration=_duration(total),
+        count=len(configs),
+        steps=f"{largest.steps:,}",
+        weights=f"{largest.weights:,}",
+        limit=_duration(limit),
     )
 
 
 def _duration(seconds: float) -> str:
     if seconds < 120:
-        return f"{seconds:.0f} s"
+        return _("{seconds} s").format(seconds=f"{seconds:.0f}")
     if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+        return _("{minutes} min").format(minutes=f"{seconds / 60:.0f}")
+    return _("{hours} h").format(hours=f"{seconds / 3600:.1f}")

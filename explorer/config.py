@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from explorer.i18n import N_, LazyText, _, lazy_gettext
+
 DATASETS = ("mnist", "fashion_mnist")
 VALIDATION_SOURCES = ("holdout", "test")  # last N training images, or the first N test images
 INPUT_SCALINGS = ("divide", "standardize")
@@ -38,6 +40,60 @@ WEIGHT_SCALE_SCOPES = ("first", "all")
 BIAS_INITIALIZERS = ("zeros", "ones", "random_normal")
 LOSSES = ("cross_entropy", "mse")
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
+# What the options are called on the page (the identifiers stay the values and the URL's text).
+OPTION_NAMES = {
+    "dataset": {"mnist": N_("MNIST"), "fashion_mnist": N_("Fashion-MNIST")},
+    "validation_source": {
+        "holdout": N_("Held out: the last training images"),
+        "test": N_("The test set"),
+    },
+    "input_scaling": {
+        "divide": N_("Divide by a number"),
+        "standardize": N_("Standardize (mean 0, std 1)"),
+    },
+    "activation": {
+        "sigmoid": N_("Sigmoid"),
+        "tanh": N_("Tanh"),
+        "relu": N_("ReLU"),
+        "elu": N_("ELU"),
+        "gelu": N_("GELU"),
+        "linear": N_("Linear (no activation)"),
+    },
+    "kernel_initializer": {
+        "random_normal": N_("Random normal N(0, σ²)"),
+        "random_uniform": N_("Random uniform U(−a, a)"),
+        "truncated_normal": N_("Truncated normal (σ)"),
+        "glorot_normal": N_("Glorot normal (truncated)"),
+        "glorot_normal_untruncated": N_("Glorot normal, not truncated (puzzle A)"),
+        "glorot_uniform": N_("Glorot uniform (Keras's default)"),
+        "he_normal": N_("He normal"),
+        "he_uniform": N_("He uniform"),
+        "lecun_normal": N_("LeCun normal"),
+        "zeros": N_("Zeros"),
+        "orthogonal": N_("Orthogonal"),
+    },
+    "init_scope": {
+        "first": N_("The first layer"),
+        "hidden": N_("Every hidden layer"),
+        "all": N_("Every layer"),
+    },
+    "weight_scale_scope": {"first": N_("The first layer"), "all": N_("Every layer")},
+    "bias_initializer": {
+        "zeros": N_("Zeros"),
+        "ones": N_("Ones"),
+        "random_normal": N_("Random normal"),
+    },
+    "loss": {
+        "cross_entropy": N_("Cross-entropy"),
+        "mse": N_("Mean squared error (MSE) on one-hot labels"),
+    },
+    "optimizer": {
+        "sgd": N_("SGD"),
+        "momentum": N_("SGD with momentum"),
+        "adam": N_("Adam"),
+        "rmsprop": N_("RMSprop"),
+    },
+}
 
 IMAGE_SHAPE = (28, 28)  # MNIST and Fashion-MNIST
 IMAGE_PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]  # the first layer's fan-in
@@ -183,20 +239,35 @@ def validation_problems(config: RunConfig) -> list[str]:
         total = config.train_samples + config.validation_samples
         if total > MAX_TRAIN_SAMPLES:
             problems.append(
-                f"train_samples + validation_samples must be at most {MAX_TRAIN_SAMPLES} when "
-                f"validation is held out of the training set; got {config.train_samples} + "
-                f"{config.validation_samples} = {total}"
+                _(
+                    "train_samples + validation_samples must be at most {limit} when "
+                    "validation is held out of the training set; got {train} + {validation} "
+                    "= {total}"
+                ).format(
+                    limit=MAX_TRAIN_SAMPLES,
+                    train=config.train_samples,
+                    validation=config.validation_samples,
+                    total=total,
+                )
             )
     if config.batch_size > config.train_samples:
         problems.append(
-            f"batch_size must be at most train_samples ({config.train_samples}); "
-            f"got {config.batch_size}"
+            _("batch_size must be at most train_samples ({train}); got {batch}").format(
+                train=config.train_samples, batch=config.batch_size
+            )
         )
     elif config.total_steps > MAX_TOTAL_STEPS:
         problems.append(
-            f"this set-up needs {config.total_steps} training steps "
-            f"({config.epochs} epochs × {config.steps_per_epoch} batches); at most "
-            f"{MAX_TOTAL_STEPS} are allowed: use fewer epochs or samples, or a larger batch"
+            _(
+                "this set-up needs {steps} training steps ({epochs} epochs × {batches} "
+                "batches); at most {limit} are allowed: use fewer epochs or samples, or a "
+                "larger batch"
+            ).format(
+                steps=config.total_steps,
+                epochs=config.epochs,
+                batches=config.steps_per_epoch,
+                limit=MAX_TOTAL_STEPS,
+            )
         )
     return problems
 
@@ -235,19 +306,26 @@ FLOAT_RANGES = {
 }
 
 
+def must_be(name: str, allowed_words: object, value: Any) -> str:
+    """The field, what it allows, the value as received: epochs must be ...; got 'lots'."""
+    return _("{name} must be {allowed}; got {value}").format(
+        name=name, allowed=allowed_words, value=repr(value)
+    )
+
+
 def _field_problems(name: str, value: Any) -> list[str]:
     if name in CHOICES:
         if value not in CHOICES[name]:
-            return [f"{name} must be {allowed(name)}; got {value!r}"]
+            return [must_be(name, allowed(name), value)]
     elif name in INT_RANGES:
         low, high = INT_RANGES[name]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            return [f"{name} must be {allowed(name)}; got {value!r}"]
+            return [must_be(name, allowed(name), value)]
     elif name in FLOAT_RANGES:
         low, high = FLOAT_RANGES[name]
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         if not (ok and math.isfinite(value) and low <= value <= high):
-            return [f"{name} must be {allowed(name)}; got {value!r}"]
+            return [must_be(name, allowed(name), value)]
     elif name == "hidden_units":
         ok = isinstance(value, tuple) and 1 <= len(value) <= MAX_HIDDEN_LAYERS
         ok = ok and all(
@@ -255,7 +333,7 @@ def _field_problems(name: str, value: Any) -> list[str]:
             for units in value
         )
         if not ok:
-            return [f"hidden_units must be {allowed(name)}; got {value!r}"]
+            return [must_be("hidden_units", allowed(name), value)]
     return []
 
 
@@ -286,7 +364,7 @@ def _parse(name: str, raw: Any) -> Any:
         if name in FLOAT_RANGES:
             return parse_number(text)
     except (ValueError, OverflowError, ZeroDivisionError):
-        raise ValueError(f"{name} must be {allowed(name)}; got {text!r}") from None
+        raise ValueError(must_be(name, allowed(name), text)) from None
     return text
 
 
@@ -305,19 +383,37 @@ def parse_field(name: str, text: str) -> Any:
 
 def allowed(name: str) -> str:
     """What a field accepts, in words: "a whole number from 1 to 50", "one of sgd, adam"."""
+    return str(allowed_text(name))
+
+
+def allowed_text(name: str) -> LazyText:
+    """`allowed(name)`, translated each time it is shown (a link rule keeps it from import on)."""
     if name in CHOICES:
-        return f"one of {', '.join(CHOICES[name])}"
+        return lazy_gettext("one of {options}", options=", ".join(CHOICES[name]))
     if name in INT_RANGES:
-        return "a whole number from {} to {}".format(*INT_RANGES[name])
+        low, high = INT_RANGES[name]
+        return lazy_gettext("a whole number from {low} to {high}", low=low, high=high)
     if name in FLOAT_RANGES:
         low, high = FLOAT_RANGES[name]
-        return f"a number from {low:g} to {high:g} (a fraction such as 1/65025 is fine)"
+        return lazy_gettext(
+            "a number from {low} to {high} (a fraction such as 1/65025 is fine)",
+            low=f"{low:g}",
+            high=f"{high:g}",
+        )
     if name == "hidden_units":
-        return (
-            f"1 to {MAX_HIDDEN_LAYERS} comma-separated layer widths, each a whole number from 1 "
-            f"to {MAX_UNITS}, such as 300,100"
+        return lazy_gettext(
+            "1 to {layers} comma-separated layer widths, each a whole number from 1 to {units}, "
+            "such as 300,100",
+            layers=MAX_HIDDEN_LAYERS,
+            units=MAX_UNITS,
         )
     raise KeyError(name)
+
+
+def option_name(name: str, value: str) -> str:
+    """Option `value` of choice field `name` as the page shows it (the value if it has none)."""
+    shown = OPTION_NAMES.get(name, {}).get(value)
+    return _(shown) if shown is not None else value
 
 
 # Plain decimal notation only (1, -2.5, .5, 1e-3), as a number input shows it: Python's float()

@@ -8,6 +8,10 @@ never downloads: the page shows it before anything is trained.
 
 Images are kept as `uint8` arrays of shape `(N, 28, 28)`; scaling to floats is
 left to the caller, which keeps the loaded data four times smaller.
+
+The errors' words (headline, why a place failed, what to do) are in the
+language of the moment (`explorer.i18n`); what the files themselves say is
+wrong with them (an IDX header, a zip member) stays as the readers raise it.
 """
 
 import contextlib
@@ -24,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.config import IMAGE_SHAPE, NUM_CLASSES
+from explorer.i18n import _
 
 DATASETS = ("mnist", "fashion_mnist")
 DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}  # as a reader spells them
@@ -351,7 +356,7 @@ def load_dataset(name, download=True):
         return _make_dataset(name, arrays, source=str(path), data_dir=empty_data_dir)
     place = download_place(name)
     if not download:
-        failures.append((place, "not tried this time"))
+        failures.append((place, _("not tried this time")))
         raise _not_found_error(name, failures)
     try:
         with _removing_new_empty_folders(_keras_download_folders(name)):
@@ -411,7 +416,7 @@ def _check_name(name):
 
 def download_place(name):
     """The download, named as a place tried in `DataError.tried`."""
-    return f"download by keras.datasets.{name}.load_data()"
+    return _("download by {call}").format(call=f"keras.datasets.{name}.load_data()")
 
 
 def _search_local_places(name, open_place, failures):
@@ -435,7 +440,7 @@ def _search_local_places(name, open_place, failures):
         if found is not None:
             return found
     else:
-        failures.append(("EXPLORER_DATA_DIR", "environment variable not set"))
+        failures.append(("EXPLORER_DATA_DIR", _("environment variable not set")))
     for path, reader in _fallback_places(name):
         try:
             value = open_place(path, reader)
@@ -455,17 +460,17 @@ def _search_data_dir(name, data_dir, open_place, failures):
     """
     variable = f"EXPLORER_DATA_DIR={data_dir}"
     if not data_dir.is_dir():
-        reason = "not a folder" if data_dir.exists() else "no such folder"
+        reason = _("not a folder") if data_dir.exists() else _("no such folder")
         failures.append((variable, reason))
         raise _data_dir_error(name, data_dir, failures, broken=None)
     if not os.access(data_dir, os.R_OK | os.X_OK):
-        failures.append((variable, "folder not readable (permission denied)"))
+        failures.append((variable, _("folder not readable (permission denied)")))
         raise _data_dir_error(name, data_dir, failures, broken=data_dir)
     for path, reader in _data_dir_places(name, data_dir):
         # `lexists`: a dangling link is a place that exists and is broken.
         if not os.path.lexists(path):
             failures.append(
-                (str(path), "no such file" if reader is _read_npz else "no such folder")
+                (str(path), _("no such file") if reader is _read_npz else _("no such folder"))
             )
             continue
         try:
@@ -513,9 +518,9 @@ def _probe_checked(path, reader):
 def _check_npz_file(path):
     """Raises unless `path` is a file that starts like a zip archive."""
     if not os.path.lexists(path):
-        raise FileNotFoundError("no such file")
+        raise FileNotFoundError(_("no such file"))
     if not path.is_file():
-        raise ValueError("not a file")
+        raise ValueError(_("not a file"))
     with open(path, "rb") as file:
         magic = file.read(4)
     # Checked here: `np.load` would also accept a `.npy` file, or try to
@@ -590,9 +595,9 @@ def _read_npz_headers(path):
 def _idx_paths(folder):
     """Returns the paths of the four IDX files in `folder`, each plain or `.gz`."""
     if not os.path.lexists(folder):
-        raise FileNotFoundError("no such folder")
+        raise FileNotFoundError(_("no such folder"))
     if not folder.is_dir():
-        raise NotADirectoryError("not a folder")
+        raise NotADirectoryError(_("not a folder"))
     paths, missing = [], []
     for base_name in IDX_FILE_NAMES:
         candidates = [folder / base_name, folder / f"{base_name}.gz"]
@@ -602,7 +607,7 @@ def _idx_paths(folder):
         else:
             missing.append(f"{base_name}[.gz]")
     if missing:
-        raise FileNotFoundError(f"missing {', '.join(missing)}")
+        raise FileNotFoundError(_("missing {files}").format(files=", ".join(missing)))
     return paths
 
 
@@ -692,10 +697,15 @@ def _make_dataset(name, arrays, source, data_dir=None):
 
 def _data_dir_note(name, data_dir, source):
     """Says that `EXPLORER_DATA_DIR` (`data_dir`) held nothing for `name`, so `source` served."""
-    return (
-        f"EXPLORER_DATA_DIR is set to {data_dir}, but that folder holds nothing "
-        f"for {name!r} (no {name}.npz, no {_folder_names(name)}), so the data "
-        f"came from {source}."
+    return _(
+        "EXPLORER_DATA_DIR is set to {folder}, but that folder holds nothing for {name} (no "
+        "{file}, no {subfolders}), so the data came from {source}."
+    ).format(
+        folder=data_dir,
+        name=repr(name),
+        file=f"{name}.npz",
+        subfolders=_folder_names(name),
+        source=source,
     )
 
 
@@ -747,22 +757,29 @@ def _removing_new_empty_folders(folders):
 def _folder_names(name):
     """Returns the IDX subfolder name(s) for `name`, e.g. `mnist/`."""
     hyphen_name = name.replace("_", "-")
-    return f"{name}/" if hyphen_name == name else f"{name}/ or {hyphen_name}/"
+    if hyphen_name == name:
+        return f"{name}/"
+    return _("{folder} or {other}").format(folder=f"{name}/", other=f"{hyphen_name}/")
 
 
 def _data_dir_hint(name):
     """Returns what a folder named by `EXPLORER_DATA_DIR` should hold for `name`."""
-    return (
-        f"{name}.npz (as keras.datasets saves it) or a subfolder {_folder_names(name)} "
-        f"with the four IDX files {', '.join(IDX_FILE_NAMES)} (each may be .gz)"
+    return _(
+        "{file} (as keras.datasets saves it) or a subfolder {subfolders} with the four IDX files "
+        "{idx_files} (each may be .gz)"
+    ).format(
+        file=f"{name}.npz", subfolders=_folder_names(name), idx_files=", ".join(IDX_FILE_NAMES)
     )
 
 
 def _other_places_hint(name):
     """Returns the places `load_dataset()` tries after `EXPLORER_DATA_DIR`."""
-    places = ["the Keras cache", f"a download by keras.datasets.{name}"]
+    places = [
+        _("the Keras cache"),
+        _("a download by {module}").format(module=f"keras.datasets.{name}"),
+    ]
     if name == "fashion_mnist":
-        places.insert(1, "the Debian package dataset-fashion-mnist")
+        places.insert(1, _("the Debian package {package}").format(package="dataset-fashion-mnist"))
     return ", ".join(places)
 
 
@@ -783,10 +800,9 @@ def _error_message(headline, tried, fixes):
     still reads well as plain text.
     """
     places = _markdown_list(f"{place}: {reason}" for place, reason in tried)
-    return (
-        f"{headline} Places tried:\n\n{places}\n\n"
-        f"To fix this, do one of these:\n\n{_markdown_list(fixes)}"
-    )
+    return _(
+        "{headline} Places tried:\n\n{places}\n\nTo fix this, do one of these:\n\n{fixes}"
+    ).format(headline=headline, places=places, fixes=_markdown_list(fixes))
 
 
 def _data_dir_error(name, data_dir, failures, broken):
@@ -795,28 +811,35 @@ def _data_dir_error(name, data_dir, failures, broken):
     `broken` is the place in `data_dir` that exists but failed, or `None`
     when `data_dir` itself does not exist or is not a folder.
     """
-    unset = (
-        "or unset EXPLORER_DATA_DIR to load the data from the other places: "
-        f"{_other_places_hint(name)}"
+    unset = _("or unset EXPLORER_DATA_DIR to load the data from the other places: {places}").format(
+        places=_other_places_hint(name)
     )
     if broken is None:
         return DataDirError(
-            f"Could not load the {name!r} dataset: EXPLORER_DATA_DIR is set to "
-            f"{data_dir}, which is not an existing folder.",
+            _(
+                "Could not load the {name} dataset: EXPLORER_DATA_DIR is set to {folder}, which "
+                "is not an existing folder."
+            ).format(name=repr(name), folder=data_dir),
             failures,
             [
-                f"create the folder {data_dir} holding {_data_dir_hint(name)}",
-                "or set EXPLORER_DATA_DIR to the folder that holds the data",
+                _("create the folder {folder} holding {what}").format(
+                    folder=data_dir, what=_data_dir_hint(name)
+                ),
+                _("or set EXPLORER_DATA_DIR to the folder that holds the data"),
                 unset,
             ],
         )
     return DataDirError(
-        f"Could not load the {name!r} dataset: {broken} in EXPLORER_DATA_DIR "
-        "cannot be used, and other places are not tried while it is there.",
+        _(
+            "Could not load the {name} dataset: {place} in EXPLORER_DATA_DIR cannot be used, and "
+            "other places are not tried while it is there."
+        ).format(name=repr(name), place=broken),
         failures,
         [
-            f"repair or replace {broken}: EXPLORER_DATA_DIR must hold {_data_dir_hint(name)}",
-            f"or remove {broken} to let the next places be tried",
+            _("repair or replace {place}: EXPLORER_DATA_DIR must hold {what}").format(
+                place=broken, what=_data_dir_hint(name)
+            ),
+            _("or remove {place} to let the next places be tried").format(place=broken),
             unset,
         ],
     )
@@ -825,19 +848,23 @@ def _data_dir_error(name, data_dir, failures, broken):
 def _not_found_error(name, failures):
     """Returns the `DataNotFoundError` for `name`: places tried and where files can go."""
     if name == "mnist":
-        keras_files = f"mnist.npz in the Keras cache, {keras_cache_dir()}"
+        put = _("put {file} in the Keras cache, {folder}").format(
+            file="mnist.npz", folder=keras_cache_dir()
+        )
     else:
-        keras_files = (
-            "the four .gz IDX files in the Keras cache, "
-            f"{keras_cache_dir() / name.replace('_', '-')}"
+        put = _("put the four .gz IDX files in the Keras cache, {folder}").format(
+            folder=keras_cache_dir() / name.replace("_", "-")
         )
     fixes = [
-        f"put {keras_files}",
-        f"or set EXPLORER_DATA_DIR to a folder holding {_data_dir_hint(name)}",
+        put,
+        _("or set EXPLORER_DATA_DIR to a folder holding {what}").format(what=_data_dir_hint(name)),
     ]
     if name == "fashion_mnist":
         fixes.append(
-            "or install Debian's package: apt-get install dataset-fashion-mnist "
-            f"(its files land in {DEBIAN_FASHION_MNIST_DIR})"
+            _("or install Debian's package: {command} (its files land in {folder})").format(
+                command="apt-get install dataset-fashion-mnist", folder=DEBIAN_FASHION_MNIST_DIR
+            )
         )
-    return DataNotFoundError(f"Could not load the {name!r} dataset.", failures, fixes)
+    return DataNotFoundError(
+        _("Could not load the {name} dataset.").format(name=repr(name)), failures, fixes
+    )

@@ -18,10 +18,11 @@ import dataclasses
 from collections.abc import Mapping
 
 from explorer import config as cfg
+from explorer.i18n import N_, LazyText, _, lazy_gettext
 from explorer.presets import PRESETS
 from explorer.setups import LAB_SETUPS, Rule, choices
 
-CUSTOM = "Custom"  # the preset picker's choice for a set-up that is no preset
+CUSTOM = N_("Custom")  # the preset picker's choice (and URL text) for a set-up that is no preset
 MAX_TEXT = 200  # longer values are refused: no control of this app needs more
 SHOWN_TEXT = 40  # received text is cut to this many characters when echoed
 TRUE_WORDS = ("true", "1", "yes", "on")
@@ -30,23 +31,31 @@ FALSE_WORDS = ("false", "0", "no", "off")
 
 @dataclasses.dataclass(frozen=True)
 class LinkProblem:
-    """One value of a link that was not used: `received` is the text as given, never markup."""
+    """One value of a link that was not used: `received` is the text as given, never markup.
+
+    The app's words are kept untranslated (`words`) and shown in the reader's language of the
+    moment (`allowed`): the page keeps its link's problems while the reader may switch language.
+    """
 
     key: str
-    allowed: str | None  # what the key takes, in the app's words; None for an unknown key
+    words: str | LazyText | None  # what the key takes, in the app's words; None: unknown key
     received: str
+
+    @property
+    def allowed(self) -> str | None:
+        return None if self.words is None else str(self.words)
 
     def __str__(self) -> str:
         if self.allowed is None:
-            return f"unknown key {shorten(self.key)!r} ignored"
-        return f"{self.key} must be {self.allowed}; got {shorten(self.received)!r}"
+            return _("unknown key {key} ignored").format(key=repr(shorten(self.key)))
+        return cfg.must_be(self.key, self.allowed, shorten(self.received))
 
 
 def shorten(text: str, limit: int = SHOWN_TEXT) -> str:
     """`text` cut to `limit` characters, saying how long it was."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}… ({len(text):,} characters)"
+    return _("{start}… ({count} characters)").format(start=text[:limit], count=f"{len(text):,}")
 
 
 def _config_field(name: str) -> Rule:
@@ -55,7 +64,7 @@ def _config_field(name: str) -> Rule:
     def read(text: str):
         return cfg.parse_field(name, text.strip().casefold() if name in cfg.CHOICES else text)
 
-    return Rule(cfg.allowed(name), read, lambda value: True)
+    return Rule(cfg.allowed_text(name), read, lambda value: True)
 
 
 def _flag(text: str) -> bool:
@@ -71,7 +80,7 @@ def _flag(text: str) -> bool:
 RULES: dict[str, Rule] = {
     "preset": choices([CUSTOM, *PRESETS]),
     "quick": Rule(
-        f"true or false (also {', '.join(TRUE_WORDS[1:])} / ...)",
+        lazy_gettext("true or false (also {words} / ...)", words=", ".join(TRUE_WORDS[1:])),
         _flag,
         lambda value: True,
     ),
@@ -88,11 +97,14 @@ def check_value(
     if rule is None:
         return None, LinkProblem(key, None, text)
     if len(text) > MAX_TEXT:
-        return None, LinkProblem(key, f"{rule.allowed}, in at most {MAX_TEXT} characters", text)
+        words = lazy_gettext(
+            "{allowed}, in at most {count} characters", allowed=rule.words, count=MAX_TEXT
+        )
+        return None, LinkProblem(key, words, text)
     try:
         return rule.canonical(text), None
     except (ValueError, KeyError, OverflowError, ZeroDivisionError):
-        return None, LinkProblem(key, rule.allowed, text)
+        return None, LinkProblem(key, rule.words, text)
 
 
 def check_link(

@@ -12,15 +12,24 @@ from __future__ import annotations
 import dataclasses
 
 from explorer.config import RunConfig
+from explorer.i18n import N_, _
 
 
 @dataclasses.dataclass(frozen=True)
 class Preset:
     key: str  # short, URL-safe
-    title: str
-    description: str
+    title_message: str  # in English; `title` gives it in the reader's language
+    description_message: str
     config: RunConfig
     trains: bool = True  # B1 only looks at the network at init
+
+    @property
+    def title(self) -> str:
+        return _(self.title_message)
+
+    @property
+    def description(self) -> str:
+        return _(self.description_message)
 
 
 _A1 = RunConfig(
@@ -82,49 +91,59 @@ _B5 = _B2.replace(loss="cross_entropy")  # the change that fixes the slow learni
 PRESETS: dict[str, Preset] = {
     preset.key: preset
     for preset in (
-        Preset("A1", "A1 scaled inputs", "Fashion-MNIST ÷255, Glorot-normal first layer.", _A1),
+        Preset(
+            "A1",
+            N_("A1 scaled inputs"),
+            N_("Fashion-MNIST ÷255, Glorot-normal first layer."),
+            _A1,
+        ),
         Preset(
             "A2",
-            "A2 raw inputs, weights ÷255",
-            "Same pre-activations at init as A1, yet SGD blows up.",
+            N_("A2 raw inputs, weights ÷255"),
+            N_("Same pre-activations at init as A1, yet SGD blows up."),
             _A2,
         ),
         Preset(
             "A3",
-            "A3 A2 + first-layer lr ÷255²",
-            "The first kernel's learning rate × 1/65025 makes A2 retrace A1.",
+            N_("A3 A2 + first-layer lr ÷255²"),
+            N_("The first kernel's learning rate × 1/65025 makes A2 retrace A1."),
             _A3,
         ),
         Preset(
             "B1",
-            "B1 N(0,1) saturation",
-            "Dense(256, sigmoid) with N(0, 1) weights on uniform inputs: outputs pile at 0 and 1.",
+            N_("B1 N(0,1) saturation"),
+            N_(
+                "Dense(256, sigmoid) with N(0, 1) weights on uniform inputs: outputs pile at 0 "
+                "and 1."
+            ),
             _B1,
             trains=False,
         ),
         Preset(
             "B2",
-            "B2 the 42% run",
-            "The tutorial's code: MNIST, RandomNormal() (stddev 0.05, about Glorot's 0.049 "
-            "here) + sigmoid, MSE, SGD 0.01, 20 epochs. Not saturated: slow.",
+            N_("B2 the 42% run"),
+            N_(
+                "The tutorial's code: MNIST, RandomNormal() (stddev 0.05, about Glorot's 0.049 "
+                "here) + sigmoid, MSE, SGD 0.01, 20 epochs. Not saturated: slow."
+            ),
             _B2,
         ),
         Preset(
             "B3",
-            "B3 B2 with Glorot",
-            "The tutorial's promised fix, a Glorot-uniform kernel: nearly B2's own init.",
+            N_("B3 B2 with Glorot"),
+            N_("The tutorial's promised fix, a Glorot-uniform kernel: nearly B2's own init."),
             _B3,
         ),
         Preset(
             "B4",
-            "B4 B2 with N(0,1)",
-            "B2 with true N(0, 1) kernels: B1's saturation, trained. Worse than B2.",
+            N_("B4 B2 with N(0,1)"),
+            N_("B2 with true N(0, 1) kernels: B1's saturation, trained. Worse than B2."),
             _B4,
         ),
         Preset(
             "B5",
-            "B5 B2 with cross-entropy",
-            "B2 with cross-entropy instead of MSE: what actually fixes the slow learning.",
+            N_("B5 B2 with cross-entropy"),
+            N_("B2 with cross-entropy instead of MSE: what actually fixes the slow learning."),
             _B5,
         ),
     )

@@ -22,8 +22,10 @@ from explorer.config import (
     KERNEL_INITIALIZERS,
     OPTIMIZERS,
     format_value,
+    must_be,
     parse_number,
 )
+from explorer.i18n import N_, LazyText, lazy_gettext
 
 # Twin lab: c from 1e-3 (so that the SGD correction 1/c² stays within the first-layer multiplier's
 # limit of 1e6) to 1e6 (1/c² = 1e-12, the multiplier's lower limit).
@@ -31,19 +33,20 @@ MIN_FACTOR, MAX_FACTOR = 1e-3, 1e6
 # Sweep: 2–12 values, spaced on a log or a linear scale, ends within ±SWEEP_BOUND.
 MIN_COUNT, MAX_COUNT = 2, 12
 SCALES = ("log", "linear")
+SCALE_NAMES = {"log": N_("Log"), "linear": N_("Linear")}  # as the page shows them (`_()` at use)
 SWEEP_BOUND = 1e6
-# Saturation lab: the inputs fed to the layer.
+# Saturation lab: the inputs fed to the layer, as the page names them (`_()` at use).
 INPUT_KINDS = {
-    "uniform": "uniform random pixels in [0, 1)",
-    "scaled": "real images ÷255",
-    "raw": "real images, raw 0–255",
+    "uniform": N_("uniform random pixels in [0, 1)"),
+    "scaled": N_("real images ÷255"),
+    "raw": N_("real images, raw 0–255"),
 }
 
 
 @dataclasses.dataclass(frozen=True)
 class Knob:
     field: str  # the RunConfig field the knob sets
-    label: str  # axis title
+    label: str  # axis title, in English (`_()` at use)
     integer: bool = False  # values are rounded to whole numbers
     start: float = 1.0  # a range worth trying first
     stop: float = 1000.0
@@ -52,11 +55,13 @@ class Knob:
 # Knob name (the URL's sweep_knob) -> what it sets. "hidden_width" gives every hidden layer the
 # same width (the network keeps its depth); "init_stddev" needs a parametric initializer.
 SWEEP_KNOBS: dict[str, Knob] = {
-    "weight_scale": Knob("weight_scale", "weight scale (weights divided by)", start=1, stop=1000),
-    "input_scale": Knob("input_divisor", "input scale (pixels divided by)", start=1, stop=1000),
-    "learning_rate": Knob("learning_rate", "learning rate", start=0.001, stop=1.0),
-    "init_stddev": Knob("init_param", "initializer stddev (or limit)", start=0.01, stop=1.0),
-    "hidden_width": Knob("hidden_units", "hidden width (every hidden layer)", True, 8, 1024),
+    "weight_scale": Knob(
+        "weight_scale", N_("weight scale (weights divided by)"), start=1, stop=1000
+    ),
+    "input_scale": Knob("input_divisor", N_("input scale (pixels divided by)"), start=1, stop=1000),
+    "learning_rate": Knob("learning_rate", N_("learning rate"), start=0.001, stop=1.0),
+    "init_stddev": Knob("init_param", N_("initializer stddev (or limit)"), start=0.01, stop=1.0),
+    "hidden_width": Knob("hidden_units", N_("hidden width (every hidden layer)"), True, 8, 1024),
 }
 
 
@@ -64,13 +69,18 @@ SWEEP_KNOBS: dict[str, Knob] = {
 class Rule:
     """What one field takes: words for messages, URL text to value, and the check."""
 
-    allowed: str
+    words: str | LazyText  # what it allows; `allowed` gives them in the reader's language
     read: Callable[[str], Any]  # raises ValueError for text that is no value of the field
     check: Callable[[Any], bool]
     low: float | None = None  # number limits, for the widgets
     high: float | None = None
     options: tuple[str, ...] = ()  # a choice's options, for the widgets
     whole: bool = False  # whole numbers only
+
+    @property
+    def allowed(self) -> str:
+        """What the field allows, in words, in the language of the moment."""
+        return str(self.words)
 
     def canonical(self, text: str) -> str:
         """URL text in the one spelling the widgets read; ValueError when it breaks the rule."""
@@ -91,7 +101,10 @@ def choices(options) -> Rule:
             raise ValueError(text) from None
 
     return Rule(
-        f"one of {', '.join(options)}", read, lambda value: value in options, options=options
+        lazy_gettext("one of {options}", options=", ".join(options)),
+        read,
+        lambda value: value in options,
+        options=options,
     )
 
 
@@ -109,8 +122,12 @@ def number(low: float, high: float, whole: bool = False) -> Rule:
         ok = isinstance(value, kinds) and not isinstance(value, bool)
         return ok and math.isfinite(value) and low <= value <= high
 
-    kind = "a whole number" if whole else "a number"
-    return Rule(f"{kind} from {low:g} to {high:g}", read, check, low, high, whole=whole)
+    shown = {"low": f"{low:g}", "high": f"{high:g}"}
+    if whole:
+        words = lazy_gettext("a whole number from {low} to {high}", **shown)
+    else:
+        words = lazy_gettext("a number from {low} to {high}", **shown)
+    return Rule(words, read, check, low, high, whole=whole)
 
 
 def _field(default: Any, rule: Rule, key: str) -> Any:
@@ -120,11 +137,11 @@ def _field(default: Any, rule: Rule, key: str) -> Any:
 class QuerySetup:
     """A frozen dataclass whose fields carry a `Rule` and a URL key (see `_field`)."""
 
-    NAME: ClassVar[str]  # in messages: "the twin lab"
+    NAME: ClassVar[str]  # in messages: "the twin lab" (English: `_()` at use)
 
     def __post_init__(self) -> None:
         problems = [
-            f"{key} must be {rule.allowed}; got {getattr(self, name)!r}"
+            must_be(key, rule.allowed, getattr(self, name))
             for key, (name, rule) in self.rules().items()
             if not rule.check(getattr(self, name))
         ]
@@ -170,7 +187,7 @@ class QuerySetup:
                     raise ValueError(key)
             except ValueError:
                 values.pop(name, None)
-                problems.append(f"{key} must be {rule.allowed}; got {params[key]!r}")
+                problems.append(must_be(key, rule.allowed, params[key]))
         return cls(**values), problems
 
     def to_query(self) -> dict[str, str]:
@@ -181,7 +198,7 @@ class QuerySetup:
 class TwinSetup(QuerySetup):
     """Puzzle A's three runs: inputs ÷c; weights ÷c; weights ÷c with the exact correction."""
 
-    NAME: ClassVar[str] = "the twin lab"
+    NAME: ClassVar[str] = N_("the twin lab")
     factor: float = _field(255.0, number(MIN_FACTOR, MAX_FACTOR), "twin_factor")  # c
     optimizer: str = _field("sgd", choices(OPTIMIZERS), "twin_optimizer")  # of all three runs
 
@@ -190,7 +207,7 @@ class TwinSetup(QuerySetup):
 class SweepSetup(QuerySetup):
     """One knob at `count` values from `start` to `stop`, spaced on `scale`."""
 
-    NAME: ClassVar[str] = "this sweep"
+    NAME: ClassVar[str] = N_("this sweep")
     knob: str = _field("learning_rate", choices(SWEEP_KNOBS), "sweep_knob")
     scale: str = _field("log", choices(SCALES), "sweep_scale")
     start: float = _field(0.001, number(-SWEEP_BOUND, SWEEP_BOUND), "sweep_from")
@@ -202,7 +219,7 @@ class SweepSetup(QuerySetup):
 class SaturationSetup(QuerySetup):
     """Puzzle B at init: one first layer, no training, fed `input_kind`."""
 
-    NAME: ClassVar[str] = "the saturation lab"
+    NAME: ClassVar[str] = N_("the saturation lab")
     initializer: str = _field("random_normal", choices(KERNEL_INITIALIZERS), "sat_initializer")
     activation: str = _field("sigmoid", choices(ACTIVATIONS), "sat_activation")
     stddev: float = _field(1.0, number(*FLOAT_RANGES["init_param"]), "sat_stddev")  # B1: 1.0

@@ -7,7 +7,7 @@
                                                                     switch dataset or retry
 
 Where the data is looked for depends on the dataset, `EXPLORER_DATA_DIR` and the Keras cache
-folder: the three together key every cache here.
+folder: the three together key every cache here (the probe's also by language: it keeps words).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from explorer.data import (
     load_dataset,
     probe_dataset,
 )
+from explorer.i18n import _, language
 
 DATASET_KEY = "dataset"  # the sidebar's dataset widget: its RunConfig field, bound to the URL
 RETRY_KEY = "data_retry"  # the dataset whose download the session asked to try again
@@ -43,13 +44,13 @@ def _places_key(name: str) -> tuple[str, str, str]:
 # A few small reads (the files' headers), never a download: cheap enough for every rerun, cached
 # all the same so that a busy server does not touch the disk on every click.
 @st.cache_data(ttl=PROBE_SECONDS, show_spinner=False)
-def _probe(name: str, data_dir: str, keras_dir: str) -> DataStatus:
+def _probe(name: str, data_dir: str, keras_dir: str, language: str) -> DataStatus:
     return probe_dataset(name)
 
 
 def status(name: str) -> DataStatus:
     """Where `name` would be loaded from, judged from the files' headers (no load, no download)."""
-    return _probe(*_places_key(name))
+    return _probe(*_places_key(name), language())
 
 
 # Downloads that failed in this process, by places key: every rerun would otherwise wait on the
@@ -72,7 +73,7 @@ def failed_download(name: str) -> DataNotFoundError | None:
 
 
 # The dataset is a shared read-only object: one copy per process, whatever the sessions.
-@st.cache_resource(show_spinner="Loading the dataset…")
+@st.cache_resource(show_spinner=False)  # the page says what it waits for (`dataset`)
 def _loaded(name: str, data_dir: str, keras_dir: str) -> Dataset:
     download = (name, data_dir, keras_dir) not in _failed_downloads()
     return load_dataset(name, download=download)
@@ -86,18 +87,23 @@ def dataset(name: str) -> Dataset:
     """
     key = _places_key(name)
     try:
-        loaded = _loaded(*key)
+        with st.spinner(_("Loading the dataset…")):
+            loaded = _loaded(*key)
     except DataNotFoundError as error:
-        # The first failure is the one with a download in it; later loads looked locally only.
+        # The first failure is the one with a download in it; later loads looked locally only:
+        # theirs are this reader's words and today's local places, with the download's reason.
         failure = _failed_downloads().setdefault(key, error)
+        if failure is not error:
+            download = (download_place(name), failure.tried[-1][1])
+            failure = type(error)(error.headline, [*error.tried[:-1], download], error.fixes)
         _failed_loads()[key] = failure
         raise failure from None
     except DataError as error:
         _failed_loads()[key] = error
         raise
     _failed_loads().pop(key, None)
-    if not _probe(*key).found:  # just downloaded into the Keras cache: the status is stale
-        _probe.clear(*key)
+    if not status(name).found:  # just downloaded into the Keras cache: the status is stale
+        _probe.clear()
     return loaded
 
 
@@ -126,9 +132,9 @@ def _place(name: str, place: str) -> str:
 def _places(name: str, tried: tuple[tuple[str, str], ...]) -> str:
     """The places tried, short: `EXPLORER_DATA_DIR` (not set), `/root/.keras/datasets/mnist.npz`."""
     names = []
-    for place, _ in tried:
+    for place, _reason in tried:
         if place == "EXPLORER_DATA_DIR":  # (the variable is named alone when it is not set)
-            names.append(f"`{place}` (not set)")
+            names.append(_("`{variable}` (not set)").format(variable=place))
         elif place != download_place(name):
             names.append(_place(name, place))
     return ", ".join(names)
@@ -149,25 +155,34 @@ def status_line(name: str) -> str:
     failed_load = _failed_loads().get(_places_key(name))
     if found.found and failed_load is not None:
         reason = dict(failed_load.tried).get(found.place, failed_load.headline)
-        return f"**{title}**: files in `{found.place}`, but they cannot be read: {_cut(reason)}"
+        return _("**{dataset}**: files in `{place}`, but they cannot be read: {reason}").format(
+            dataset=title, place=found.place, reason=_cut(reason)
+        )
     if found.found:
-        line = (
-            f"**{title}**: local files in `{found.place}` ({found.train_images:,} training + "
-            f"{found.test_images:,} test images)."
+        line = _(
+            "**{dataset}**: local files in `{place}` ({train} training + {test} test images)."
+        ).format(
+            dataset=title,
+            place=found.place,
+            train=f"{found.train_images:,}",
+            test=f"{found.test_images:,}",
         )
         return f"{line} {found.note}" if found.note else line
     other = other_dataset(name)
-    elsewhere = f" {DATASET_TITLES[other]} is here." if other else ""
+    elsewhere = _(" {dataset} is here.").format(dataset=DATASET_TITLES[other]) if other else ""
     if found.blocked:
         place, reason = found.tried[-1]
-        return f"**{title}**: `EXPLORER_DATA_DIR` cannot be used: `{place}`: {reason}.{elsewhere}"
+        return _(
+            "**{dataset}**: `EXPLORER_DATA_DIR` cannot be used: `{place}`: {reason}.{elsewhere}"
+        ).format(dataset=title, place=place, reason=reason, elsewhere=elsewhere)
     failure = failed_download(name)
     if failure is None:
-        outcome = "Train tries a download"
+        outcome = _("Train tries a download")
     else:
-        outcome = f"its download failed ({_cut(failure.tried[-1][1])})"
-    looked = _places(name, found.tried)
-    return f"**{title}**: not found here; {outcome}. Looked in {looked}.{elsewhere}"
+        outcome = _("its download failed ({reason})").format(reason=_cut(failure.tried[-1][1]))
+    return _("**{dataset}**: not found here; {outcome}. Looked in {places}.{elsewhere}").format(
+        dataset=title, outcome=outcome, places=_places(name, found.tried), elsewhere=elsewhere
+    )
 
 
 # Inside the sidebar's form, under the dataset widget: where the chosen data is, before any Train.
@@ -185,13 +200,16 @@ def status_ui(name: str) -> None:
 def _try_download_again(name: str) -> None:
     """The retry button's work, on the rerun its click starts; a toast says how it went."""
     title = DATASET_TITLES[name]
-    with st.spinner(f"Trying the {title} download again…"):
+    with st.spinner(_("Trying the {dataset} download again…").format(dataset=title)):
         try:
             dataset(name)
         except DataError:
-            st.toast(f"The {title} download failed again.", icon=":material/cloud_off:")
+            st.toast(
+                _("The {dataset} download failed again.").format(dataset=title),
+                icon=":material/cloud_off:",
+            )
             return
-    st.toast(f"{title} is here now.", icon=":material/check:")
+    st.toast(_("{dataset} is here now.").format(dataset=title), icon=":material/check:")
 
 
 def missing_ui(name: str, error: DataError) -> None:
@@ -200,28 +218,42 @@ def missing_ui(name: str, error: DataError) -> None:
     other = other_dataset(name)
     failure = failed_download(name)
     if isinstance(error, DataNotFoundError):
-        failed = ", and its download failed" if failure is not None else ""
-        headline = f"**{title} is not on this server{failed}.**"
+        if failure is not None:
+            headline = _("**{dataset} is not on this server, and its download failed.**")
+        else:
+            headline = _("**{dataset} is not on this server.**")
+        headline = headline.format(dataset=title)
     else:
         headline = error.headline
     fixes = list(error.fixes)
     if other is not None:
-        fixes.insert(0, f"use {DATASET_TITLES[other]} instead: it is here (button below)")
+        fixes.insert(
+            0,
+            _("use {dataset} instead: it is here (button below)").format(
+                dataset=DATASET_TITLES[other]
+            ),
+        )
     if failure is not None:
-        fixes.append("try the download again once the server can reach the internet (button below)")
+        fixes.append(
+            _("try the download again once the server can reach the internet (button below)")
+        )
     places = _markdown_list(f"{_place(name, place)}: {reason}" for place, reason in error.tried)
-    st.error(f"{headline}\n\nPlaces tried:\n\n{places}\n\nWhat to do:\n\n{_markdown_list(fixes)}")
+    st.error(
+        _("{headline}\n\nPlaces tried:\n\n{places}\n\nWhat to do:\n\n{fixes}").format(
+            headline=headline, places=places, fixes=_markdown_list(fixes)
+        )
+    )
     left, right = st.columns(2)
     if other is not None:
         left.button(
-            f"Use {DATASET_TITLES[other]} instead",
+            _("Use {dataset} instead").format(dataset=DATASET_TITLES[other]),
             on_click=_use,
             args=(other,),
             key="data_use_other",
             type="primary",
         )
     if failure is not None:
-        right.button("Try the download again", on_click=_retry, args=(name,), key="data_retry")
+        right.button(_("Try the download again"), on_click=_retry, args=(name,), key="data_retry")
 
 
 def _markdown_list(items) -> str:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.i18n import N_, _
 from explorer.presets import PRESETS
 from explorer.puzzles import PUZZLES, answer
 from explorer.setups import TwinSetup
-from explorer.ui import quiz, runs, setup_widgets, sidebar
+from explorer.ui import link, quiz, runs, setup_widgets, sidebar
 
 PRESSED = "puzzle_pressed"  # the session-state key a card's button sets for this script run
+COMPARISON_SET = N_("this comparison set")  # what a budget refusal names (`_()` there)
 
 
 # A card's button: the sidebar, quick look and the open view as the puzzle needs them.
@@ -23,7 +25,7 @@ def _press(key: str) -> None:
     st.session_state["preset"] = puzzle.presets[0]
     sidebar.apply_preset()
     st.session_state["quick"] = True
-    st.session_state["view"] = puzzle.view
+    link.open_view(puzzle.view)
     if key == "A":
         setup_widgets.keep(TwinSetup())  # c = 255 with SGD: the twins are A1, A2 and A3
     st.session_state[PRESSED] = key
@@ -46,7 +48,7 @@ def start_action() -> None:
         )
     else:
         configs = {PRESETS[preset].title: _quick(preset) for preset in PUZZLES[key].presets}
-        runs.start(configs, "this comparison set", then={"selected_keys": list(configs.values())})
+        runs.start(configs, COMPARISON_SET, then={"selected_keys": list(configs.values())})
 
 
 def _quick(preset: str):
@@ -67,15 +69,15 @@ def _results(key: str) -> dict:
 
 # The two cards side by side, open until the session has trained something.
 def puzzle_cards() -> None:
-    with st.expander("The two puzzles, answered", expanded=not runs.session_runs()):
+    with st.expander(_("The two puzzles, answered"), expanded=not runs.session_runs()):
         for column, puzzle in zip(st.columns(2), PUZZLES.values(), strict=True):
             card = column.container(border=True)
-            card.markdown(f"**{puzzle.title}**")
-            card.markdown(puzzle.question)
+            card.markdown(f"**{_(puzzle.title)}**")
+            card.markdown(_(puzzle.question))
             lines = answer(puzzle.key, _results(puzzle.key))
             card.markdown("\n".join(f"{number}. {line}" for number, line in enumerate(lines, 1)))
             card.button(
-                puzzle.button,
+                _(puzzle.button),
                 key=f"puzzle_{puzzle.key}",
                 on_click=_press,
                 args=(puzzle.key,),

@@ -23,6 +23,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from explorer import budget, jobs
 from explorer.config import RunConfig
 from explorer.data import DataError, Dataset
+from explorer.i18n import _
 from explorer.ui import data_status, quiz
 
 if TYPE_CHECKING:  # TensorFlow loads after the first paint: see _train_one and _wait
@@ -48,6 +49,11 @@ def load(name: str) -> Dataset | None:
             shown[name] = run
             data_status.missing_ui(name, error)
         return None
+
+
+def data_error_shown() -> bool:
+    """Whether this script run already said why a dataset could not be loaded."""
+    return _script_run() in st.session_state.get("data_errors_shown", {}).values()
 
 
 def _script_run() -> int:
@@ -129,13 +135,14 @@ def finished(config: RunConfig) -> training.RunResult | None:
 
 def start(
     configs: dict[str, RunConfig],
-    what: str = "this run",
+    what: str = budget.THIS_RUN,
     then: dict | None = None,
     names: dict[RunConfig, str] | None = None,
     labels_name_new_runs: bool = False,
 ) -> bool:
     """Make `configs` the session's batch, unless the budget refuses it (the message is shown).
 
+    `what` names the action in English, marked for the catalog (`N_`): a refusal translates it.
     A new action replaces the session's old one. `then` is put into the session state once every
     run has its result (a lab's record of what it trained, the runs to select). `names` rename
     runs (a link's names); with `labels_name_new_runs`, a run kept for the first time is named by
@@ -157,7 +164,7 @@ def start(
 def cancel() -> None:
     """The Cancel button's callback: stop waiting (the training stops unless shared)."""
     st.session_state.pop("batch", None)
-    st.session_state["stopped"] = (
+    st.session_state["stopped"] = _(
         "Cancelled: the training stopped (unless another tab waits for it)."
     )
     manager().leave(session_id())
@@ -178,13 +185,16 @@ def run_pending() -> dict[str, training.RunResult] | None:
     cancel_slot = st.empty()
     if any(finished(config) is None for config in configs.values()):
         cancel_slot.button(
-            "Cancel training", key="cancel_training", on_click=cancel, icon=":material/stop:"
+            _("Cancel training"), key="cancel_training", on_click=cancel, icon=":material/stop:"
         )
     results = {}
     try:
         for index, (label, config) in enumerate(configs.items()):
             if len(configs) > 1:
-                overall.progress(index / len(configs), text=f"run {index + 1} of {len(configs)}")
+                overall.progress(
+                    index / len(configs),
+                    text=_("run {number} of {count}").format(number=index + 1, count=len(configs)),
+                )
             result = _train_one(config, label if len(configs) > 1 else "")
             if result is None:  # failed or stopped: the reason is on the page
                 break
@@ -219,33 +229,39 @@ def _train_one(config: RunConfig, title: str) -> training.RunResult | None:
         return training.train(config, data, on_progress, should_stop)
 
     job = manager().submit(config, session_id(), work)
-    return _wait(job, f"{title}: " if title else "")
+    return _wait(job, title)
+
+
+def _titled(title: str, text: str) -> str:
+    """A progress text, after the run's title when the batch has several runs."""
+    return _("{title}: {text}").format(title=title, text=text) if title else text
 
 
 def _wait(job: jobs.Job, title: str) -> training.RunResult | None:
     from explorer import charts, compare
 
     session, scheduler = session_id(), manager()
-    progress = st.progress(0.0, text=f"{title}starting…")
+    progress = st.progress(0.0, text=_titled(title, _("starting…")))
     live = st.empty()
     last_draw = 0.0
     while job.active:
         scheduler.touch(job, session)
         snapshot = job.latest
         if job.state == jobs.QUEUED:
-            progress.progress(
-                0.0,
-                text=f"{title}waiting for a free trainer: place {job.position} in the queue "
-                f"({scheduler.max_running} training at once on this server)",
-            )
+            waiting = _(
+                "waiting for a free trainer: place {place} in the queue ({count} training at "
+                "once on this server)"
+            ).format(place=job.position, count=scheduler.max_running)
+            progress.progress(0.0, text=_titled(title, waiting))
         elif snapshot is None:
-            progress.progress(0.0, text=f"{title}compiling the training loop…")
+            progress.progress(0.0, text=_titled(title, _("compiling the training loop…")))
         else:
             step = int(snapshot.history["step"].iloc[-1])
             planned = max(snapshot.planned_steps, 1)
-            progress.progress(
-                min(step / planned, 1.0), text=f"{title}training, step {step:,} of {planned:,}"
+            training_text = _("training, step {step} of {planned}").format(
+                step=f"{step:,}", planned=f"{planned:,}"
             )
+            progress.progress(min(step / planned, 1.0), text=_titled(title, training_text))
             if not quiz.active() and time.monotonic() - last_draw >= LIVE_REDRAW_SECONDS:
                 last_draw = time.monotonic()
                 live.altair_chart(charts.curves_chart(compare.curves_table({"live": snapshot})))
@@ -255,7 +271,11 @@ def _wait(job: jobs.Job, title: str) -> training.RunResult | None:
     if job.state == jobs.DONE:
         return job.result
     if job.state == jobs.FAILED:
-        st.error(f"Training failed: {type(job.error).__name__}: {job.error}")
+        st.error(
+            _("Training failed: {error}").format(error=f"{type(job.error).__name__}: {job.error}")
+        )
     else:
-        st.info("The training stopped: nobody was waiting for it. Press Train to start it again.")
+        st.info(
+            _("The training stopped: nobody was waiting for it. Press Train to start it again.")
+        )
     return None

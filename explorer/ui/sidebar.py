@@ -12,8 +12,10 @@ import streamlit as st
 
 from explorer import config as cfg
 from explorer import links
+from explorer.i18n import _
 from explorer.presets import COMPARISON_SETS, PRESETS
-from explorer.ui import data_status
+from explorer.ui import data_status, language
+from explorer.ui.choice import named_choice
 from explorer.ui.text import problem_markdown
 
 CUSTOM = links.CUSTOM
@@ -97,41 +99,42 @@ def sync_preset() -> None:
 # Preset picker, set buttons and the quick-look switch; returns (preset, quick, set pressed).
 def preset_ui() -> tuple[str, bool, tuple[str, ...] | None]:
     options = [CUSTOM, *PRESETS]
-    st.sidebar.selectbox(
-        "Preset",
+    named_choice(
+        st.sidebar,
+        _("Preset"),
         options,
-        index=options.index(DEFAULT_PRESET),
-        key="preset",
-        bind="query-params",
+        "preset",
+        DEFAULT_PRESET,
+        lambda option: _(CUSTOM) if option == CUSTOM else option,
         on_change=apply_preset,
-        help="Fills the controls with an exact set-up of one of the two source experiments.",
+        help=_("Fills the controls with an exact set-up of one of the two source experiments."),
     )
     key = st.session_state.get("preset", CUSTOM)
     if key in PRESETS:
         st.sidebar.caption(f"**{PRESETS[key].title}.** {PRESETS[key].description}")
     quick = st.sidebar.toggle(
-        f"Quick look ({QUICK_LOOK_SAMPLES:,} training images)",
+        _("Quick look ({count} training images)").format(count=f"{QUICK_LOOK_SAMPLES:,}"),
         value=QUICK_BY_DEFAULT,
         key="quick",
         bind="query-params",
-        help="For a hosted app on a small CPU share. Off: presets run at their sources' size.",
+        help=_("For a hosted app on a small CPU share. Off: presets run at their sources' size."),
     )
     chosen_set = None
     for name, keys in COMPARISON_SETS.items():
-        if key in keys and st.sidebar.button(
-            f"Train {', '.join(keys)} and compare", key=f"train_set_{name}", width="stretch"
-        ):
+        label = _("Train {presets} and compare").format(presets=", ".join(keys))
+        if key in keys and st.sidebar.button(label, key=f"train_set_{name}", width="stretch"):
             chosen_set = keys
     return key, quick, chosen_set
 
 
 def _choice(container, name: str, label: str, options, help_text: str | None = None):
-    return container.selectbox(
+    return named_choice(
+        container,
         label,
         options,
-        index=list(options).index(getattr(DEFAULTS, name)),
-        key=name,
-        bind="query-params",
+        name,
+        getattr(DEFAULTS, name),
+        lambda option: cfg.option_name(name, option),
         help=help_text,
     )
 
@@ -160,89 +163,106 @@ def controls_ui() -> tuple[dict, bool]:
     values = {}
     with st.sidebar.form("controls", border=False):
         pressed = st.form_submit_button(
-            "Train", type="primary", width="stretch", on_click=sync_preset
+            _("Train"), type="primary", width="stretch", on_click=sync_preset
         )
-        st.subheader("Data")
-        values["dataset"] = _choice(st, "dataset", "Dataset", cfg.DATASETS)
+        st.subheader(_("Data"))
+        values["dataset"] = _choice(st, "dataset", _("Dataset"), cfg.DATASETS)
         data_status.status_ui(values["dataset"])  # where it is, before any Train
         left, right = st.columns(2)
-        values["train_samples"] = _number(left, "train_samples", "Training images", step=1000)
+        values["train_samples"] = _number(left, "train_samples", _("Training images"), step=1000)
         values["validation_samples"] = _number(
-            right, "validation_samples", "Validation images", step=500
+            right, "validation_samples", _("Validation images"), step=500
         )
         values["validation_source"] = _choice(
             st,
             "validation_source",
-            "Validation from",
+            _("Validation from"),
             cfg.VALIDATION_SOURCES,
-            "holdout: the last images of the training set; test: the test set.",
+            _("Held out: the last images of the training set; or the test set."),
         )
-        values["input_scaling"] = _choice(st, "input_scaling", "Input scaling", cfg.INPUT_SCALINGS)
+        values["input_scaling"] = _choice(
+            st, "input_scaling", _("Input scaling"), cfg.INPUT_SCALINGS
+        )
         values["input_divisor"] = _number(
-            st, "input_divisor", "Divide pixels by", "1 keeps raw 0–255 pixels; 255 maps to [0, 1]."
+            st,
+            "input_divisor",
+            _("Divide pixels by"),
+            _("1 keeps raw 0–255 pixels; 255 maps to [0, 1]."),
         )
 
-        st.subheader("Model")
+        st.subheader(_("Model"))
         values["hidden_units"] = st.text_input(
-            "Hidden layer widths",
+            _("Hidden layer widths"),
             value=widget_values(DEFAULTS)["hidden_units"],
             key="hidden_units",
             bind="query-params",
-            help=f"{cfg.allowed('hidden_units').capitalize()}. The output is Dense(10, softmax).",
+            help=_("{allowed}. The output is Dense(10, softmax).").format(
+                allowed=_capitalized(cfg.allowed("hidden_units"))
+            ),
         )
-        values["activation"] = _choice(st, "activation", "Hidden activation", cfg.ACTIVATIONS)
+        values["activation"] = _choice(st, "activation", _("Hidden activation"), cfg.ACTIVATIONS)
 
-        st.subheader("Initialization")
+        st.subheader(_("Initialization"))
         values["kernel_initializer"] = _choice(
             st,
             "kernel_initializer",
-            "Kernel initializer",
+            _("Kernel initializer"),
             cfg.KERNEL_INITIALIZERS,
-            "glorot_normal_untruncated is seed A's N(0, √(2/(fan_in+fan_out))).",
+            _("Glorot normal, not truncated, is puzzle A's N(0, √(2/(fan_in+fan_out)))."),
         )
         values["init_param"] = _number(
             st,
             "init_param",
-            "Stddev (normal) or limit (uniform)",
-            f"Used by {', '.join(cfg.PARAMETRIC_INITIALIZERS)}.",
+            _("Stddev (normal) or limit (uniform)"),
+            _("Used by {initializers}.").format(
+                initializers=", ".join(
+                    cfg.option_name("kernel_initializer", name)
+                    for name in cfg.PARAMETRIC_INITIALIZERS
+                )
+            ),
         )
         values["init_scope"] = _choice(
             st,
             "init_scope",
-            "Initializer applies to",
+            _("Initializer applies to"),
             cfg.LAYER_SCOPES,
-            "Other layers get Keras's default, GlorotUniform.",
+            _("Other layers get Keras's default, Glorot uniform."),
         )
         left, right = st.columns(2)
-        values["weight_scale"] = _number(left, "weight_scale", "Divide weights by")
+        values["weight_scale"] = _number(left, "weight_scale", _("Divide weights by"))
         values["weight_scale_scope"] = _choice(
-            right, "weight_scale_scope", "…in layers", cfg.WEIGHT_SCALE_SCOPES
+            right, "weight_scale_scope", _("…in layers"), cfg.WEIGHT_SCALE_SCOPES
         )
         values["bias_initializer"] = _choice(
-            st, "bias_initializer", "Bias initializer", cfg.BIAS_INITIALIZERS
+            st, "bias_initializer", _("Bias initializer"), cfg.BIAS_INITIALIZERS
         )
 
-        st.subheader("Training")
+        st.subheader(_("Training"))
         left, right = st.columns(2)
-        values["loss"] = _choice(left, "loss", "Loss", cfg.LOSSES)
-        values["optimizer"] = _choice(right, "optimizer", "Optimizer", cfg.OPTIMIZERS)
+        values["loss"] = _choice(left, "loss", _("Loss"), cfg.LOSSES)
+        values["optimizer"] = _choice(right, "optimizer", _("Optimizer"), cfg.OPTIMIZERS)
         left, right = st.columns(2)
-        values["learning_rate"] = _number(left, "learning_rate", "Learning rate")
+        values["learning_rate"] = _number(left, "learning_rate", _("Learning rate"))
         values["first_layer_lr_multiplier"] = _number(
             right,
             "first_layer_lr_multiplier",
-            "First-layer lr ×",
-            "Multiplies the first kernel's learning rate; 1/65025 turns A2 into A3.",
+            _("First-layer lr ×"),
+            _("Multiplies the first kernel's learning rate; 1/65025 turns A2 into A3."),
         )
         left, right = st.columns(2)
-        values["batch_size"] = _number(left, "batch_size", "Batch size")
-        values["epochs"] = _number(right, "epochs", "Epochs")
+        values["batch_size"] = _number(left, "batch_size", _("Batch size"))
+        values["epochs"] = _number(right, "epochs", _("Epochs"))
         left, right = st.columns(2)
-        values["seed"] = _number(left, "seed", "Random seed")
+        values["seed"] = _number(left, "seed", _("Random seed"))
         values["checkpoints_per_epoch"] = _number(
-            right, "checkpoints_per_epoch", "Checkpoints / epoch"
+            right, "checkpoints_per_epoch", _("Checkpoints / epoch")
         )
     return values, pressed
+
+
+def _capitalized(text: str) -> str:
+    """`text` with its first letter upper case (and the rest as it was, unlike capitalize())."""
+    return text[:1].upper() + text[1:]
 
 
 def config_from_values(values: dict) -> tuple[cfg.RunConfig | None, list[str]]:
@@ -258,6 +278,7 @@ def config_from_values(values: dict) -> tuple[cfg.RunConfig | None, list[str]]:
 
 def sidebar_ui() -> SidebarChoice:
     """Draw the sidebar; return what it says."""
+    language.language_ui()
     preset_from_link()
     preset, quick, chosen_set = preset_ui()
     values, pressed = controls_ui()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from explorer.i18n import _, ngettext
 from explorer.links import LinkProblem, shorten
 
 MAX_SHOWN_PROBLEMS = 8  # a link with more problems gets "and N more"
@@ -25,14 +26,28 @@ def literal(text: str) -> str:
 def problem_markdown(problem: LinkProblem, from_link: bool = True) -> str:
     """One problem as markdown: the app's words, then the received text as a literal."""
     if problem.allowed is None:
-        return f"The link has a key this app does not know, ignored: {literal(problem.key)}."
-    where = f"The link's `{problem.key}` was not used: it" if from_link else f"`{problem.key}`"
-    return f"{where} must be {problem.allowed}; got {literal(problem.received)}."
+        return _("The link has a key this app does not know, ignored: {key}.").format(
+            key=literal(problem.key)
+        )
+    if from_link:
+        message = _("The link's `{key}` was not used: it must be {allowed}; got {received}.")
+    else:
+        message = _("`{key}` must be {allowed}; got {received}.")
+    return message.format(
+        key=problem.key, allowed=problem.allowed, received=literal(problem.received)
+    )
 
 
 def problems_markdown(problems: list[LinkProblem]) -> list[str]:
     """At most MAX_SHOWN_PROBLEMS messages, the last saying how many more there were."""
     shown = [problem_markdown(problem) for problem in problems[:MAX_SHOWN_PROBLEMS]]
     if len(problems) > MAX_SHOWN_PROBLEMS:
-        shown.append(f"… and {len(problems) - MAX_SHOWN_PROBLEMS} more values of this link.")
+        more = len(problems) - MAX_SHOWN_PROBLEMS
+        shown.append(
+            ngettext(
+                "… and {count} more value of this link.",
+                "… and {count} more values of this link.",
+                more,
+            ).format(count=more)
+        )
     return shown

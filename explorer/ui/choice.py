@@ -1,0 +1,48 @@
+"""A selectbox whose options are identifiers shown by name, kept in the link by identifier.
+
+Streamlit's `bind="query-params"` puts a selectbox's *shown* text in the URL (format_func's
+result), so a bound selectbox with readable names would write "activation=ReLU", and in 繁體中文
+"loss=交叉熵": links would change with the language and no longer read back. These selectboxes
+are not bound; they do by hand what binding does, with the identifier:
+
+    first draw in a session   the (clean) link's value, if it is an option, seeds the widget
+    every draw                the URL holds the value, or nothing when it is the default
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import streamlit as st
+
+
+def named_choice(
+    container,
+    label: str,
+    options: Sequence[str],
+    key: str,
+    default: str,
+    format_func: Callable[[str], str],
+    in_link: Callable[[str], bool] | None = None,
+    **extra,
+) -> str:
+    """A selectbox over `options` (identifiers) shown by `format_func`, keyed and linked by
+    `key`. `in_link(value)` says whether the URL holds the value (default: unless `default`)."""
+    options = list(options)
+    if key not in st.session_state and st.query_params.get(key) in options:
+        st.session_state[key] = st.query_params[key]
+    value = container.selectbox(
+        label,
+        options,
+        index=options.index(default),
+        format_func=format_func,
+        key=key,
+        **extra,
+    )
+    keep = in_link(value) if in_link is not None else value != default
+    if not keep:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != value:
+        st.query_params[key] = value
+    return value
