@@ -159,16 +159,19 @@ def samples_in_steps(config: RunConfig, first: int, count: int) -> int:
 def batch_indices(order: tf.Tensor, step_in_epoch: tf.Tensor, batch: int):
     """The sample indices of batch `step_in_epoch` of `order`, and which of them are real.
 
+    `order` is (samples,), or (runs, samples) for runs trained together, each with its own
+    order: indices are then (runs, batch); `real` is (batch,) either way.
+
     An epoch's last batch is partial when `batch` does not divide the samples (as in
     `model.fit`). It keeps its full shape, so one compiled step serves every batch: its missing
     rows repeat the epoch's last sample and are masked out of the loss (`masked_mean_loss`),
     which gives them zero gradient.
         positions = step_in_epoch · batch + [0, batch)     real = positions < len(order)
     """
-    samples = tf.shape(order)[0]
+    samples = tf.shape(order)[-1]
     positions = step_in_epoch * batch + tf.range(batch)
     # A gather, not tf.slice: XLA would treat slice's start as a constant and recompile.
-    indices = tf.gather(order, tf.minimum(positions, samples - 1))
+    indices = tf.gather(order, tf.minimum(positions, samples - 1), axis=-1)
     return indices, positions < samples
 
 
@@ -341,7 +344,8 @@ class _Trainer:
             loss_sum + loss,
             correct_sum + correct,
             done + measured,
-            tf.math.is_finite(loss),
+            # The loop's own flag too: a loss gone non-finite inside it skips the measured step.
+            tf.logical_and(finite, tf.math.is_finite(loss)),
             stats,
         )
 
@@ -458,18 +462,27 @@ class _TrainerPool:
 
     def take(self, config: RunConfig, samples: dict[str, np.ndarray]) -> _Trainer:
         key = structure(config, samples["train_images"])
-        with self._lock:
-            waiting = self._idle.get(key)
-            trainer = waiting.pop() if waiting else None
+        trainer = self.take_idle(key)
         if trainer is None:
-            with self._lock:
-                jit = self.compilations < MAX_COMPILATIONS
-                self.compilations += jit
-            trainer = _Trainer(config, samples, jit=jit)
+            trainer = _Trainer(config, samples, jit=self.allow_compilation())
         else:
             trainer.load(config, samples)
         trainer.structure = key
         return trainer
+
+    def take_idle(self, key: tuple):
+        """An idle trainer of structure `key` (any kind with `structure` and `unload()`: the
+        group trainers of explorer.group wait here too), or None."""
+        with self._lock:
+            waiting = self._idle.get(key)
+            return waiting.pop() if waiting else None
+
+    def allow_compilation(self) -> bool:
+        """Whether a new trainer may compile with XLA (counted), or must run in graph mode."""
+        with self._lock:
+            jit = self.compilations < MAX_COMPILATIONS
+            self.compilations += jit
+        return jit
 
     def give_back(self, trainer: _Trainer) -> None:
         trainer.unload()

@@ -158,6 +158,7 @@ def test_uncorrected_a2_diverges_without_raising(fashion):
     assert result.diverged and result.diverged_step <= 10
     assert result.finished
     assert not np.isfinite(result.step_loss[-1])
+    assert np.isfinite(result.step_loss[:-1]).all()  # marked at its first non-finite loss
     assert len(result.step_loss) == result.diverged_step
     assert np.isfinite(result.history.train_loss).all()  # what was recorded is kept
     # Its pre-activations leave the bins fixed at init: counted off scale, not drawn as a bell.
