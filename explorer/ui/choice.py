@@ -7,6 +7,10 @@ are not bound; they do by hand what binding does, with the identifier:
 
     first draw in a session   the (clean) link's value, if it is an option, seeds the widget
     every draw                the URL holds the value, or nothing when it is the default
+
+The browser also sends back a selectbox's shown text, not its value: when the language changes,
+last run's "交叉熵" is no option of this run's English names. `keep_values` (the language switch's
+callback) sets every named choice to its value again, read while last run's names still apply.
 """
 
 from __future__ import annotations
@@ -14,6 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import streamlit as st
+
+from explorer import i18n
+
+_NAMED: set[str] = set()  # the keys of the named choices this process has drawn
 
 
 def named_choice(
@@ -31,11 +39,18 @@ def named_choice(
     options = list(options)
     if key not in st.session_state and st.query_params.get(key) in options:
         st.session_state[key] = st.query_params[key]
+    language = i18n.language()  # the names belong to this run's language, whenever asked
+
+    def shown(option: str) -> str:
+        with i18n.use_language(language):
+            return format_func(option)
+
+    _NAMED.add(key)
     value = container.selectbox(
         label,
         options,
         index=options.index(default),
-        format_func=format_func,
+        format_func=shown,
         key=key,
         **extra,
     )
@@ -46,3 +61,11 @@ def named_choice(
     elif st.query_params.get(key) != value:
         st.query_params[key] = value
     return value
+
+
+def keep_values() -> None:
+    """A callback for a change that renames the options (the language): every named choice
+    keeps its value (see the module's docstring)."""
+    for key in _NAMED:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]

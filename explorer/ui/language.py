@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer import i18n
-from explorer.ui.choice import named_choice
+from explorer.ui.choice import keep_values, named_choice
 
 LANGUAGE_KEY = "lang"  # the switch's session-state key and the link's key
 LABEL = "Language / 語言"  # in both languages: a reader who cannot read the page still finds it
@@ -58,4 +58,5 @@ def language_ui() -> str:
         page_language(),
         i18n.LANGUAGES.__getitem__,
         in_link=_in_link,
+        on_change=keep_values,  # the options' names change with the language, not their values
     )
