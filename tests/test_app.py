@@ -234,6 +234,7 @@ def test_missing_dataset_gives_the_places_tried(tmp_path, monkeypatch, train_cal
     assert not app.exception and not train_calls
     message = " ".join(error.value for error in app.error)
     assert "mnist" in message and "EXPLORER_DATA_DIR" in message and str(tmp_path) in message
+    assert not any("Nothing trained yet" in info.value for info in app.info)  # the data says why
     # The B set fails on its first run: no bar or Cancel button is left behind.
     button = next(b for b in app.button if b.label.startswith("Train B2, B3"))
     app = button.click().run()

@@ -36,8 +36,9 @@ def test_run_tokens_read_back_and_name_what_a_link_cannot_carry():
     configs = [quick("A2"), sidebar.quick_look(controls, True), quick("A1").replace(seed=7)]
     tokens, left_out = reopen.run_tokens(configs, controls, True, sidebar.quick_look)
     assert tokens == ["A2", "setup"] and left_out == [configs[2]]
-    assert list(reopen.run_configs(tokens, controls, True, sidebar.quick_look).values()) == (
-        configs[:2]
+    assert (
+        list(reopen.run_configs(tokens, controls, True, sidebar.quick_look).values())
+        == (configs[:2])
     )
     assert reopen.RUNS_RULE.canonical(" a1, SETUP ") == "A1,setup"
     for bad in ("", "A1,A1", "B1", "Z9", ",".join(["A1"] * 9)):

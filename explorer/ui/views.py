@@ -136,7 +136,7 @@ def run_views(view: str, init_config: cfg.RunConfig) -> None:
         summary_view(selected, init_config, figures)
     elif view == "Saturation":
         saturation_view(selected, init_config, figures)
-    elif not selected:
+    elif not selected and not runs.data_error_shown():  # the data's message says it all
         st.info(NOTHING_TRAINED if trains(init_config) else NOTHING_TO_TRAIN)
     else:
         RUN_VIEWS[view](selected, figures)
@@ -168,7 +168,7 @@ def summary_view(
     if not results and not trains(init_config):
         st.info(NOTHING_TO_TRAIN)
         init_view(init_config, figures)
-    elif not results:
+    elif not results and not runs.data_error_shown():
         st.info(NOTHING_TRAINED)
     for label, result in results.items():
         st.markdown(f"#### {label}")
