@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from explorer import group
+from explorer import train as training
 from explorer.group import check_group, seed_configs, split_into_groups, train_group
 from explorer.model import build_model, dense_layers
 from explorer.presets import PRESETS
@@ -209,3 +210,16 @@ def test_full_size_a1_seeds_match_their_runs_alone(fashion):
     for one_grouped, config in zip(grouped, configs, strict=True):
         assert_same_run(one_grouped, train(config, fashion))
     assert grouped[0].final.val_accuracy > 0.8
+
+
+@pytest.mark.slow
+def test_past_the_compiled_limit_a_group_trains_without_xla(fashion, monkeypatch):
+    configs = seed_configs(small(A1, samples=960, epochs=1, hidden_units=(20,)), 2)
+    compiled = train_group(configs, fashion)
+    monkeypatch.setattr(training, "TRAINERS", training._TrainerPool(training.POOL_SIZE))
+    monkeypatch.setattr(training, "MAX_COMPILATIONS", 0)
+    graph_mode = train_group(configs, fashion)
+    (trainer,) = [t for idle in training.TRAINERS._idle.values() for t in idle]
+    assert trainer.run_steps._jit_compile is False
+    for one_graph, one_compiled in zip(graph_mode, compiled, strict=True):
+        np.testing.assert_allclose(one_graph.step_loss, one_compiled.step_loss, rtol=1e-3)
