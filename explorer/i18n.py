@@ -84,7 +84,7 @@ def match_language(tag: str | None) -> str | None:
     if _TRADITIONAL.fullmatch(text) and text.casefold() != "zh":
         return "zh-TW"
     primary = re.split(r"[-_]", text, maxsplit=1)[0].casefold()
-    return "en" if primary == "en" else None
+    return primary if primary in LANGUAGES and primary != "zh" else None
 
 
 def from_locale(locale: str | None) -> str:

@@ -100,7 +100,16 @@ def test_glossary_terms_are_used_in_every_translation_that_needs_them():
         "驗證準確率", "損失函數", "均方誤差", "交叉熵",
     }  # fmt: skip
     misses = []
-    for message in catalog(i18n.catalog_path("zh-TW")):
+    for code, folder in i18n.CATALOGS.items():
+        misses += glossary_misses(code, [row for row in rows if row.get(f"term_{folder}")])
+    assert not misses
+
+
+def glossary_misses(code: str, rows: list[dict[str, str]]) -> list[tuple[str, str, str]]:
+    """(English term, its term, msgid) for each translation into `code` without the term."""
+    column = f"term_{i18n.CATALOGS[code]}"
+    misses = []
+    for message in catalog(i18n.catalog_path(code)):
         if not message.id:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
@@ -110,10 +119,10 @@ def test_glossary_terms_are_used_in_every_translation_that_needs_them():
             term = re.escape(row["term_en"])
             # A word of the sentence, not part of an identifier (keras.datasets, batch_size).
             if re.search(rf"(?<![\w.-]){term}(?:s|es|d|ed)?(?!\w|\.\w)", english, re.IGNORECASE):
-                missing = [s for s in strings if row["term_zh_TW"].casefold() not in s.casefold()]
+                missing = [s for s in strings if row[column].casefold() not in s.casefold()]
                 if missing:
-                    misses.append((row["term_en"], row["term_zh_TW"], ids[0]))
-    assert not misses
+                    misses.append((row["term_en"], row[column], ids[0]))
+    return misses
 
 
 # --- the engine's words ----------------------------------------------------------------------

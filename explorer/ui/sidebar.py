@@ -111,7 +111,11 @@ def preset_ui() -> tuple[str, bool, tuple[str, ...] | None]:
     )
     key = st.session_state.get("preset", CUSTOM)
     if key in PRESETS:
-        st.sidebar.caption(f"**{PRESETS[key].title}.** {PRESETS[key].description}")
+        st.sidebar.caption(
+            _("**{title}.** {description}").format(
+                title=PRESETS[key].title, description=PRESETS[key].description
+            )
+        )
     quick = st.sidebar.toggle(
         _("Quick look ({count} training images)").format(count=f"{QUICK_LOOK_SAMPLES:,}"),
         value=QUICK_BY_DEFAULT,
