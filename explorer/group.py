@@ -75,6 +75,9 @@ GROUP_FIELDS = (
     "checkpoints_per_epoch",
 )
 MAX_SEEDS = 8  # seed bands: 1 to 8 seeds of one set-up
+# Runs in one compiled program: each adds its own copy of the step to it, so compilation grows
+# with the count (seconds for a dozen A1 runs). A sweep's largest count.
+MAX_GROUP_RUNS = 12
 
 
 def group_key(config: RunConfig) -> tuple:
@@ -83,9 +86,9 @@ def group_key(config: RunConfig) -> tuple:
 
 
 def check_group(configs: Sequence[RunConfig]) -> None:
-    """Raises ValueError unless `configs` (at least one) can train as one group."""
-    if not configs:
-        raise ValueError("a group needs at least one run; got none")
+    """Raises ValueError unless `configs` (1 to MAX_GROUP_RUNS) can train as one group."""
+    if not 1 <= len(configs) <= MAX_GROUP_RUNS:
+        raise ValueError(f"a group holds 1 to {MAX_GROUP_RUNS} runs; got {len(configs)}")
     for name in GROUP_FIELDS:
         values = list(dict.fromkeys(getattr(config, name) for config in configs))
         if len(values) > 1:
@@ -94,12 +97,19 @@ def check_group(configs: Sequence[RunConfig]) -> None:
             )
 
 
-def split_into_groups(configs: Sequence[RunConfig]) -> list[list[int]]:
-    """Indices of `configs` by group, each group in the order its first run appears."""
+def split_into_groups(
+    configs: Sequence[RunConfig], max_runs: int = MAX_GROUP_RUNS
+) -> list[list[int]]:
+    """Indices of `configs` by group (equal `group_key`), in the order each group's first run
+    appears; a group of more than `max_runs` is cut into groups of at most that many."""
     groups: dict[tuple, list[int]] = {}
     for index, config in enumerate(configs):
         groups.setdefault(group_key(config), []).append(index)
-    return list(groups.values())
+    return [
+        indices[start : start + max_runs]
+        for indices in groups.values()
+        for start in range(0, len(indices), max_runs)
+    ]
 
 
 def seed_configs(config: RunConfig, count: int) -> list[RunConfig]:

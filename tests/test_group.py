@@ -71,9 +71,12 @@ def test_runs_that_differ_only_in_numbers_share_a_group():
         check_group([A1, widths])
     with pytest.raises(ValueError, match="must share batch_size"):
         check_group([A1, A1.replace(batch_size=64)])
-    with pytest.raises(ValueError, match="at least one run"):
+    with pytest.raises(ValueError, match="a group holds 1 to 12 runs; got 0"):
         check_group([])
+    with pytest.raises(ValueError, match="a group holds 1 to 12 runs; got 13"):
+        check_group([A1] * 13)
     assert split_into_groups([A1, widths, A2, B2, widths]) == [[0, 2], [1, 4], [3]]
+    assert split_into_groups([A1] * 5, max_runs=2) == [[0, 1], [2, 3], [4]]
 
 
 def test_each_run_draws_the_initial_weights_train_draws(fashion):
