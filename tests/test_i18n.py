@@ -11,7 +11,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from streamlit.testing.v1 import AppTest
 
-from explorer import config, i18n, links
+from explorer import budget, config, data, i18n, links
 from explorer.i18n import _, lazy_gettext, placeholders, use_language
 from explorer.presets import PRESETS
 
@@ -176,6 +176,18 @@ def test_validation_messages_keep_the_field_and_the_value():
     ]
 
 
+def test_refusals_and_data_errors_speak_the_readers_language(tmp_path, monkeypatch):
+    big = config.RunConfig(hidden_units=(1024,) * 4, epochs=10)  # about 11 min of one core
+    with use_language("zh-TW"):
+        refusal = budget.over_budget([big], "this sweep")
+        monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path / "nowhere"))
+        with pytest.raises(data.DataError) as caught:
+            data.load_dataset("mnist", download=False)
+    assert refusal.startswith("這次參數掃描大約需要單一 CPU 核心")
+    assert "無法載入 'mnist' 資料集" in str(caught.value)
+    assert not english_phrases(refusal) and not english_phrases(str(caught.value))
+
+
 # --- the page ----------------------------------------------------------------------------------
 
 # An English word: letters, lower case after the first (so MNIST, ReLU, RandomNormal are names),
@@ -241,8 +253,9 @@ def sidebar_labels(app: AppTest) -> list[str]:
 
 
 @pytest.mark.usefixtures("fresh_caches")
-def test_a_zh_tw_link_shows_the_page_in_chinese_with_no_english_sentence():
-    app = open_app(lang="zh-TW", epochs="lots", colour="red")
+@pytest.mark.parametrize("dataset", ["fashion_mnist", "mnist"])  # here, and (likely) not here
+def test_a_zh_tw_link_shows_the_page_in_chinese_with_no_english_sentence(dataset):
+    app = open_app(lang="zh-TW", epochs="lots", colour="red", dataset=dataset)
     assert not app.exception, app.exception
     assert app.title[0].value == TITLE_ZH
     labels = sidebar_labels(app)
