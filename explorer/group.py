@@ -29,6 +29,7 @@ import functools
 import itertools
 import time
 import traceback
+import types
 from collections.abc import Callable, Sequence
 
 import keras
@@ -221,14 +222,13 @@ class _GroupTrainer:
         rescaling = [input_rescaling(config, images) for config in configs]
         self.scale.assign(column([scale for scale, _ in rescaling]))
         self.offset.assign(column([offset for _, offset in rescaling]))
-        first_optimizers = [make_first_layer_optimizer(config) for config in configs]
         self.first_rate.assign(
             column([config.learning_rate * config.first_layer_lr_multiplier for config in configs])
         )
         self.rate.assign(column([config.learning_rate for config in configs]))
-        self.first_epsilon.assign(
-            column([getattr(optimizer, "epsilon", 0.0) for optimizer in first_optimizers])
-        )
+        if hasattr(self.first_optimizer, "epsilon"):  # the twin's correction (model.py)
+            epsilons = [make_first_layer_optimizer(config).epsilon for config in configs]
+            self.first_epsilon.assign(column(epsilons))
         for optimizer in (self.first_optimizer, self.optimizer):
             for variable in optimizer.variables:  # iteration count, moments
                 variable.assign(tf.zeros_like(variable))
@@ -392,30 +392,16 @@ def _norms(tensor: tf.Tensor) -> tf.Tensor:
     return tf.sqrt(tf.reduce_sum(tf.square(tensor), axis=[1, 2]))
 
 
-class _Layer:
-    """A layer's name, all that a recorder reads of a Dense layer."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-
 class _Member:
-    """One run of a group seen as `train._Recorder` sees a trainer: its probes, layer names,
-    parameter count and step losses."""
+    """One run of a group as `train._Recorder` reads a trainer: `evaluate` and `measure` (its
+    probes), `dense` (layer names), `model.count_params()` and `step_loss.numpy()`."""
 
     def __init__(self, trainer: _GroupTrainer, index: int, config: RunConfig):
         self.trainer, self.index, self.kind = trainer, tf.constant(index), config.loss
-        self.dense = [_Layer(name) for name in trainer.layer_names]
-        self.model = self  # for model.count_params()
-        self.step_loss = self  # for step_loss.numpy()
-        self._column = index
-
-    def count_params(self) -> int:
-        return self.trainer.parameter_count
-
-    def numpy(self) -> np.ndarray:
-        """This run's step losses, (steps + 1,)."""
-        return self.trainer.step_loss[:, self._column].numpy()
+        self.dense = [types.SimpleNamespace(name=name) for name in trainer.layer_names]
+        self.model = types.SimpleNamespace(count_params=lambda: trainer.parameter_count)
+        # This run's column of the step losses, (steps + 1,).
+        self.step_loss = types.SimpleNamespace(numpy=lambda: trainer.step_loss[:, index].numpy())
 
     def evaluate(self, images, labels):
         return self.trainer.evaluate[self.kind](self.index, images, labels)
