@@ -3,6 +3,9 @@
     submit(key, session, work) -> Job       a finished key comes back done from the results;
                                             a key already queued or running gains a waiter;
                                             otherwise a new job joins the queue
+    submit(key, ..., members=[k1, k2])      a group: `work` returns one result per member, each
+                                            kept under its own key too (a later single submit
+                                            of k2 comes back done)
     touch(job, session)                     "still waiting": a waiter unseen for
                                             `abandon_seconds` has left
     leave(session)                          the session stops waiting (Cancel, a new Train)
@@ -58,6 +61,7 @@ class Job:
     result: Any = None
     error: BaseException | None = None
     waiters: dict[str, float] = dataclasses.field(default_factory=dict)  # session -> last seen
+    members: tuple = ()  # a group's member keys: its result is a list, one per member
     stop_requested: bool = False
     position: int = 0  # place in the queue while queued (1 = next), else 0
 
@@ -90,8 +94,10 @@ class JobManager:
 
     # --- what sessions call ---------------------------------------------------------------------
 
-    def submit(self, key: Hashable, session: str, work: Work) -> Job:
-        """The job for `key`, with `session` among its waiters (and off any other job)."""
+    def submit(self, key: Hashable, session: str, work: Work, members=()) -> Job:
+        """The job for `key`, with `session` among its waiters (and off any other job); with
+        `members`, a group whose result is a list of their results."""
+        members = tuple(members)
         with self._lock:
             old = self._by_session.get(session)
             if old is not None and old.key != key:
@@ -99,9 +105,12 @@ class JobManager:
             if key in self._results:
                 self._results.move_to_end(key)
                 return Job(key, state=DONE, result=self._results[key])
+            if members and all(member in self._results for member in members):
+                result = [self._results[member] for member in members]
+                return Job(key, state=DONE, result=result, members=members)
             job = self._active.get(key)
             if job is None or job.stop_requested:  # a stopping job is not revived: start anew
-                job = Job(key, work)
+                job = Job(key, work, members=members)
                 self._active[key] = job
                 self._queue.append(job)
             job.waiters[session] = self.clock()
@@ -206,7 +215,14 @@ class JobManager:
         except BaseException as raised:  # reported to the waiters, never lost in the thread
             state, error = (CANCELLED if should_stop() else FAILED), raised
         with self._lock:
-            if state == DONE:
+            if state == DONE and job.members:  # each member's result, found by its own key
+                job.result = result
+                for member, member_result in zip(job.members, result, strict=True):
+                    self._results[member] = member_result
+                    self._results.move_to_end(member)
+                while len(self._results) > self.max_results:
+                    self._results.popitem(last=False)
+            elif state == DONE:
                 job.result = result
                 self._results[job.key] = result
                 while len(self._results) > self.max_results:

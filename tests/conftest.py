@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import streamlit as st
 
-from explorer import data
+from explorer import data, group
 from explorer import train as training
 from explorer.data import DEBIAN_FASHION_MNIST_DIR, load_dataset
 from explorer.ui import runs
@@ -39,7 +39,8 @@ def fresh_caches():
 
 @pytest.fixture
 def train_calls(monkeypatch):
-    """Counts real trainings: the app calls explorer.train.train through the module."""
+    """Counts real trainings: the app calls explorer.train.train and explorer.group.train_group
+    through their modules (a group counts each of its runs)."""
     calls = []
     real_train = training.train
 
@@ -47,7 +48,14 @@ def train_calls(monkeypatch):
         calls.append(config)
         return real_train(config, dataset, on_checkpoint, should_stop)
 
+    real_group = group.train_group
+
+    def counting_group(configs, dataset, on_checkpoint=None, should_stop=None):
+        calls.extend(configs)  # a group trains each of its runs, in one compiled program
+        return real_group(configs, dataset, on_checkpoint, should_stop)
+
     monkeypatch.setattr(training, "train", counting_train)
+    monkeypatch.setattr(group, "train_group", counting_group)
     return calls
 
 

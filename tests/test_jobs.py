@@ -171,3 +171,19 @@ def test_max_trainings_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("EXPLORER_MAX_TRAININGS", "many")
     with pytest.raises(ValueError, match=r"EXPLORER_MAX_TRAININGS.*'many'"):
         jobs.default_max_running()
+
+
+def test_a_group_keeps_each_members_result_under_its_own_key():
+    manager = jobs.JobManager(max_running=1, abandon_seconds=10)
+
+    def work(on_progress, should_stop):
+        return ["first", "second"]
+
+    job = manager.submit(("group", ("a", "b")), "s1", work, members=["a", "b"])
+    wait_until(lambda: job.state == jobs.DONE)
+    assert job.result == ["first", "second"]
+    assert manager.result("a") == "first" and manager.result("b") == "second"
+    alone = manager.submit("b", "s2", lambda *_: "trained again")
+    assert alone.state == jobs.DONE and alone.result == "second"  # no second training
+    again = manager.submit(("group", ("b", "a")), "s3", work, members=["b", "a"])
+    assert again.state == jobs.DONE and again.result == ["second", "first"]

@@ -188,17 +188,24 @@ def run_pending() -> dict[str, training.RunResult] | None:
             _("Cancel training"), key="cancel_training", on_click=cancel, icon=":material/stop:"
         )
     results = {}
+    labels = list(configs)
     try:
-        for index, (label, config) in enumerate(configs.items()):
+        done = 0
+        for members in _groups(list(configs.values())):
             if len(configs) > 1:
                 overall.progress(
-                    index / len(configs),
-                    text=_("run {number} of {count}").format(number=index + 1, count=len(configs)),
+                    done / len(configs),
+                    text=_("run {number} of {count}").format(number=done + 1, count=len(configs)),
                 )
-            result = _train_one(config, label if len(configs) > 1 else "")
-            if result is None:  # failed or stopped: the reason is on the page
+            chosen = [labels[index] for index in members]
+            if len(members) == 1:
+                found = [_train_one(configs[chosen[0]], chosen[0] if len(configs) > 1 else "")]
+            else:
+                found = _train_together([configs[label] for label in chosen], chosen)
+            if any(result is None for result in found):  # failed or stopped: said on the page
                 break
-            results[label] = result
+            results.update(zip(chosen, found, strict=True))
+            done += len(members)
     except StopException:  # Stop pressed or the tab closed: let the training go
         st.session_state.pop("batch", None)
         manager().leave(session_id())
@@ -232,6 +239,39 @@ def _train_one(config: RunConfig, title: str) -> training.RunResult | None:
     return _wait(job, title)
 
 
+def _groups(configs: list[RunConfig]) -> list[list[int]]:
+    """Indices of the batch's runs to train together: those not finished yet that share shapes
+    (seeds, a comparison set, a sweep, the twins) form one group; the finished come alone."""
+    from explorer import group
+
+    pending = [index for index, config in enumerate(configs) if finished(config) is None]
+    ready = [[index] for index, config in enumerate(configs) if index not in pending]
+    grouped = group.split_into_groups([configs[index] for index in pending])
+    return ready + [[pending[index] for index in indices] for indices in grouped]
+
+
+def _train_together(configs: list[RunConfig], labels: list[str]) -> list:
+    """Train `configs` as one group (one compiled program), waited on like one run."""
+    data = load(configs[0].dataset)
+    if data is None:
+        return [None]
+    from explorer import group  # the module, so tests can count its calls
+
+    def work(on_progress, should_stop):
+        snapshots = {}
+
+        def on_checkpoint(index, snapshot):
+            snapshots[labels[index]] = snapshot
+            on_progress(dict(snapshots))
+
+        return group.train_group(configs, data, on_checkpoint, should_stop)
+
+    key = ("group", tuple(configs))
+    job = manager().submit(key, session_id(), work, members=configs)
+    found = _wait(job, ", ".join(labels))
+    return found if found is not None else [None]
+
+
 def _titled(title: str, text: str) -> str:
     """A progress text, after the run's title when the batch has several runs."""
     return _("{title}: {text}").format(title=title, text=text) if title else text
@@ -256,15 +296,18 @@ def _wait(job: jobs.Job, title: str) -> training.RunResult | None:
         elif snapshot is None:
             progress.progress(0.0, text=_titled(title, _("compiling the training loop…")))
         else:
-            step = int(snapshot.history["step"].iloc[-1])
-            planned = max(snapshot.planned_steps, 1)
+            live_runs = snapshot if isinstance(snapshot, dict) else {"live": snapshot}
+            # A group's runs move in step; a diverged one stops early: the furthest counts.
+            furthest = max(live_runs.values(), key=lambda run: int(run.history["step"].iloc[-1]))
+            step = int(furthest.history["step"].iloc[-1])
+            planned = max(furthest.planned_steps, 1)
             training_text = _("training, step {step} of {planned}").format(
                 step=f"{step:,}", planned=f"{planned:,}"
             )
             progress.progress(min(step / planned, 1.0), text=_titled(title, training_text))
             if not quiz.active() and time.monotonic() - last_draw >= LIVE_REDRAW_SECONDS:
                 last_draw = time.monotonic()
-                live.altair_chart(charts.curves_chart(compare.curves_table({"live": snapshot})))
+                live.altair_chart(charts.curves_chart(compare.curves_table(live_runs)))
         time.sleep(POLL_SECONDS)
     progress.empty()
     live.empty()
