@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
+TITLE = "Initialization & Scaling Explorer"  # the page's title (its catalog message)
 CHROMIUM = Path("/usr/bin/chromium")
 NO_CHROMIUM = f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"
 CHROMIUM_ARGS = [
@@ -177,12 +179,27 @@ def launch_chromium(playwright):
 # --- page helpers ---------------------------------------------------------------------------
 
 
+def translated(message: str, language: str) -> str:
+    """`message` (an English message of the app's catalog) as the page shows it in `language`."""
+    from explorer.i18n import _, use_language
+
+    with use_language(language):
+        return _(message)
+
+
+def title_pattern() -> re.Pattern:
+    """The page's title in any of its languages."""
+    from explorer.i18n import LANGUAGES
+
+    titles = {translated(TITLE, language) for language in LANGUAGES}
+    return re.compile("|".join(f"^{re.escape(title)}$" for title in sorted(titles)))
+
+
 def open_app(page, url: str, timeout: float = RUN_SECONDS) -> None:
-    """Load the page and wait for the first script run to end (the title is drawn)."""
+    """Load the page and wait for the first script run to end (the title is drawn, in
+    whichever language the link or the browser asks for)."""
     page.goto(url)
-    page.get_by_role("heading", name="Initialization & Scaling Explorer").wait_for(
-        timeout=timeout * 1000
-    )
+    page.get_by_role("heading", name=title_pattern()).wait_for(timeout=timeout * 1000)
     page.wait_for_selector(IDLE_SELECTOR, timeout=timeout * 1000)
 
 
@@ -243,13 +260,13 @@ def sidebar(page):
     return page.locator("[data-testid=stSidebar]")
 
 
-def train_button(page):
-    """The sidebar form's Train button."""
-    return sidebar(page).get_by_role("button", name="Train", exact=True)
+def train_button(page, label: str = "Train"):
+    """The sidebar form's Train button (`label`: its label in the page's language)."""
+    return sidebar(page).get_by_role("button", name=label, exact=True)
 
 
-def press_train(page, timeout: float = RUN_SECONDS) -> None:
-    act_and_wait(page, train_button(page).click, timeout)
+def press_train(page, timeout: float = RUN_SECONDS, label: str = "Train") -> None:
+    act_and_wait(page, train_button(page, label).click, timeout)
 
 
 def choose(page, label: str, option: str) -> None:
@@ -305,8 +322,6 @@ def summary_value(page, measure: str) -> str:
 
 def share_link(page) -> str:
     """The first link in the open view's "Share this view" popover (then closed again)."""
-    import re
-
     panel = page.locator("[data-testid=stTabPanel]:visible")
     panel.get_by_role("button", name=re.compile("Share this view")).click()
     code = page.locator("[data-testid=stPopoverBody] [data-testid=stCode] code").first

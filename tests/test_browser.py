@@ -191,3 +191,43 @@ def test_cancel_and_a_closed_tab_stop_the_training(server, new_page):
     start_training(abandoned)
     abandoned.context.close()  # the tab closes mid-training
     assert server.wait_idle(timeout=5) < 4
+
+
+def test_a_chinese_browser_gets_the_page_and_its_charts_in_chinese(server, browser):
+    """A Chromium whose locale is zh-TW, with no `lang` in the link: the title, the sidebar, the
+    Train button and, once a quick preset has trained, a chart's axis titles in 繁體中文."""
+    zh = {
+        message: e2e.translated(message, "zh-TW")
+        for message in (e2e.TITLE, "Preset", "Learning rate", "Epochs", "Loss", "Train", "Curves")
+    }
+    context = browser.new_context(viewport={"width": 1400, "height": 1200}, locale="zh-TW")
+    context.set_default_timeout(30_000)
+    try:
+        page = context.new_page()
+        url = f"{server.url}/?preset=A1&train_samples=2000&validation_samples=500&epochs=1&seed=21"
+        e2e.open_app(page, url)
+        assert page.get_by_role("heading", name=zh[e2e.TITLE]).is_visible()
+        assert page.title() == zh[e2e.TITLE]
+        assert "lang=zh-TW" in page.url  # a link copied from here keeps the language
+        for label in ("Preset", "Learning rate", "Epochs", "Loss"):
+            assert e2e.sidebar(page).get_by_text(zh[label], exact=True).first.is_visible(), label
+        e2e.press_train(page, label=zh["Train"])
+        assert_no_exception(page)
+
+        panel = e2e.open_tab(page, zh["Curves"])
+        chart = panel.locator(e2e.DRAWN_CHART_SELECTOR).first
+        chart.wait_for(state="visible")
+        # Vega draws an SVG whose axes say their titles: "X-axis titled '訓練週期' for a …".
+        axes = chart.locator("[aria-label*='-axis titled']")
+        titles = [
+            re.search(r"-axis titled '(.*?)'", axis.get_attribute("aria-label")).group(1)
+            for axis in axes.all()
+        ]
+        assert titles and "訓練週期" in titles, titles  # the glossary's word for epoch
+        for title in titles:
+            assert re.search(r"[\u4e00-\u9fff]", title) and not re.search(r"[a-z]{3}", title), title
+        assert set(titles) <= set(chart.locator("text").all_text_contents())  # drawn, not only said
+        assert_no_exception(page)
+    finally:
+        context.close()
+    assert "Traceback" not in server.log(), server.log()

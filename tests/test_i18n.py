@@ -2,6 +2,7 @@
 繁體中文 when the link or the browser asks for it (the views converted so far)."""
 
 import csv
+import json
 import re
 from pathlib import Path
 
@@ -325,3 +326,116 @@ def test_the_switch_turns_the_page_back_to_english_and_keeps_the_view():
     app = app.selectbox(key="lang").set_value("en").run()
     assert app.title[0].value == "Initialization & Scaling Explorer"
     assert app.query_params["lang"] == "en"  # on a Chinese browser the link says English
+
+
+# --- every view and lab, after a run (phase 2 of issue 15) -------------------------------------
+
+
+def everything_said(app: AppTest) -> list[str]:
+    """What the whole page says, the open view and its popovers included: texts, alerts, labels,
+    help, options, metrics, tab and expander labels (charts' specs and tables' cells aside)."""
+    texts = []
+
+    def walk(node) -> None:
+        kind = getattr(node, "type", None)
+        if kind in STATIC_TEXT or kind in ALERTS:
+            texts.append(str(node.value))
+        for attribute in ("label", "help", "placeholder"):
+            value = getattr(node, attribute, None)
+            if isinstance(value, str):
+                texts.append(value)
+        if kind in ("selectbox", "radio", "multiselect", "select_slider"):
+            texts.extend(str(option) for option in node.options)
+        if kind == "popover":  # a block: its label is in its proto
+            texts.append(node.proto.popover.label)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(app.main)
+    walk(app.sidebar)
+    return [text for text in texts if text]
+
+
+def chart_words(app: AppTest) -> list[str]:
+    """The words of the page's charts: titles, subtitles, axis and legend titles (their specs)."""
+    words = []
+
+    def walk(node, key: str | None = None) -> None:
+        if isinstance(node, dict):
+            for name, value in node.items():
+                walk(value, name)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, key)
+        elif isinstance(node, str) and key in ("title", "subtitle", "text") and node.strip():
+            words.append(node)
+
+    for chart in app.get("vega_lite_chart"):
+        walk(json.loads(chart.proto.spec))
+    return words
+
+
+def show_view(app: AppTest, view: str) -> AppTest:
+    """Open `view` as a click on its tab would: the tab's state and the link's view."""
+    app.session_state["view"] = view
+    app.query_params["view"] = view
+    return app.run()
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("fresh_caches")
+def test_every_view_and_lab_speaks_chinese_after_a_run(fashion, monkeypatch):
+    """A1 from the link (640 images), then every view and both training labs with their
+    results: no English sentence anywhere the page speaks, its charts included."""
+    from explorer.ui import sidebar, sweep_lab, twin_lab
+    from explorer.ui.link import VIEWS
+
+    monkeypatch.setattr(sidebar, "QUICK_LOOK_SAMPLES", 640)
+    monkeypatch.setattr(sidebar, "QUICK_LOOK_VALIDATION", 200)
+    app = open_app(lang="zh-TW", runs="A1", sweep_count="2", sweep_from="0.01")
+    assert not app.exception, app.exception
+    with use_language("zh-TW"):
+        lab_buttons = {"Twin lab": _(twin_lab.TRAIN_BUTTON), "Sweep": _(sweep_lab.RUN_BUTTON)}
+    said, english = {}, {}
+    for view in VIEWS:
+        app = show_view(app, view)
+        if view in lab_buttons:
+            next(b for b in app.button if b.label == lab_buttons[view]).click()
+            app = app.run()
+        assert not app.exception, (view, app.exception)
+        assert not app.error, (view, [error.value for error in app.error])
+        said[view] = everything_said(app) + chart_words(app)
+        english.update({text: found for text in said[view] if (found := english_phrases(text))})
+    assert english == {}
+    # Each view drew its results (not only a hint to press a button), in Chinese.
+    assert "#### 為什麼訓練 1 與 2 會分開，而訓練 3 不會" in said["Twin lab"]
+    assert any(text.startswith("最終驗證準確率與損失") for text in said["Sweep"])
+    assert "飽和比例" in said["Saturation lab"] and "要顯示的訓練" in " ".join(said["Curves"])
+    assert "損失與準確率" in said["Curves"] and "訓練週期" in said["Curves"]  # a title, an axis
+
+
+@pytest.mark.usefixtures("fresh_caches")
+def test_the_labs_name_their_options_and_keep_their_values_through_a_switch(fashion):
+    """The labs' choices show names in the reader's language, never in the link; a switch of
+    language keeps each one's value (the browser sends back the old language's name)."""
+    app = open_app(lang="zh-TW", view="Sweep", sweep_knob="input_scale", sweep_scale="linear")
+    assert not app.exception, app.exception
+    assert app.selectbox(key="sweep_knob").options[:3] == [
+        "權重縮放(權重除以)",
+        "輸入縮放(像素除以)",
+        "學習率",
+    ]
+    app = app.selectbox(key="lang").set_value("en").run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="sweep_knob").value == "input_scale"
+    assert app.selectbox(key="sweep_scale").value == "linear"
+    assert "input scale (pixels divided by)" in app.selectbox(key="sweep_knob").options
+
+    app = show_view(app, "Saturation lab")
+    app = app.selectbox(key="sat_input").set_value("scaled").run()
+    app = app.selectbox(key="lang").set_value("zh-TW").run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="sat_input").value == "scaled"
+    assert app.selectbox(key="sat_input").options[1] == "真實影像 ÷255"
+    assert app.metric[0].label == "飽和比例"
+    assert not {"sat_input", "sweep_knob", "sweep_scale"} & set(app.query_params)

@@ -4,6 +4,10 @@ Starts `streamlit run app.py` on a free port, drives Debian's Chromium (1400 px 
 the views with quick-look set-ups (10,000 training images; about a minute in all on two cores)
 and saves PNGs, cropped to the part of the page that matters, to docs/images/.
 B2/B3 are MNIST presets; this uses Fashion-MNIST in their place (MNIST may not be available).
+
+`--lang zh-TW` takes the same screenshots of the 繁體中文 page (the browser's locale asks for
+it) into docs/images/zh-TW/. Buttons, tabs and options are found by their text in the page's
+language, read from the app's own catalog, and options by their identifier's name.
 """
 
 from __future__ import annotations
@@ -16,9 +20,30 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import e2e
 
-OUT_DIR = Path(__file__).resolve().parents[1] / "docs" / "images"
+from explorer import config as cfg
+from explorer.i18n import DEFAULT_LANGUAGE, LANGUAGES, use_language
+
+OUT_DIR = e2e.ROOT / "docs" / "images"
 WINDOW = {"width": 1400, "height": 2400}  # tall: Streamlit's main area scrolls on its own
 MARGIN = 12
+# The browser's locale for each language: the page reads it (no `lang` in the links).
+LOCALES = {"en": "en-US", "zh-TW": "zh-TW"}
+LANGUAGE = DEFAULT_LANGUAGE  # the page's language for this run (main() sets it)
+
+
+def t(message: str) -> str:
+    """An English message of the app's catalog as the page shows it in LANGUAGE."""
+    return e2e.translated(message, LANGUAGE)
+
+
+def option(field: str, value: str) -> str:
+    """Option `value` of the sidebar's choice `field` as the page names it in LANGUAGE."""
+    with use_language(LANGUAGE):
+        return cfg.option_name(field, value)
+
+
+def press_train(page) -> None:
+    e2e.press_train(page, label=t("Train"))
 
 
 def crop(page, path: Path, top, bottom=None, whole_window: bool = False) -> None:
@@ -49,31 +74,32 @@ def panel_bottom(panel):
 def comparison_a(page, url: str, out: Path) -> None:
     """A1, A2 and A3 trained together (the sidebar's set button) and overlaid."""
     e2e.open_app(page, f"{url}/?preset=A1&quick=true")
-    set_button = e2e.sidebar(page).get_by_role("button", name="Train A1, A2, A3 and compare")
+    set_label = t("Train {presets} and compare").format(presets="A1, A2, A3")
+    set_button = e2e.sidebar(page).get_by_role("button", name=set_label)
     e2e.act_and_wait(page, set_button.click)
     for tab, name in [
         ("Curves", "a123_curves.png"),
         ("Pre-activations", "a123_preactivations.png"),
         ("Gradients and updates", "a123_gradients.png"),
     ]:
-        panel = e2e.open_tab(page, tab)
+        panel = e2e.open_tab(page, t(tab))
         panel.locator(e2e.DRAWN_CHART_SELECTOR).first.wait_for()
         crop(page, out / name, runs_picker(page), panel_bottom(panel))
     # Back on Summary (a rerun: the training's progress and Cancel button are gone), the whole
     # window down to the lower of the sidebar's form and the Summary's tables.
-    panel = e2e.open_tab(page, "Summary")
+    panel = e2e.open_tab(page, t("Summary"))
     parts = [e2e.sidebar(page).locator("[data-testid=stForm]"), panel_bottom(panel)]
     bottom = max(parts, key=lambda part: part.bounding_box()["y"] + part.bounding_box()["height"])
-    crop(page, out / "a123_overview.png", page.locator("[data-testid=stMain]"), bottom, True)
+    crop(page, out / "overview.png", page.locator("[data-testid=stMain]"), bottom, True)
 
 
 def saturation_b1(page, url: str, out: Path) -> None:
     """B1: N(0, 1) weights on uniform inputs, at init; Train draws the picture, no training."""
     e2e.open_app(page, f"{url}/?preset=B1")
-    e2e.press_train(page)
-    panel = e2e.open_tab(page, "Saturation")
+    press_train(page)
+    panel = e2e.open_tab(page, t("Saturation"))
     panel.locator(e2e.DRAWN_CHART_SELECTOR).first.wait_for()
-    tabs = page.get_by_role("tab", name="Summary")
+    tabs = page.get_by_role("tab", name=t("Summary"))
     crop(page, out / "b1_saturation.png", tabs, panel_bottom(panel))
 
 
@@ -81,16 +107,17 @@ def comparison_b(page, url: str, out: Path) -> None:
     """B2 (RandomNormal(0.05), sigmoid, MSE) against the same with a Glorot-uniform kernel."""
     # Full size (60,000 images, 20 epochs, about 10 s a run): on 10,000 images neither run
     # gets past 25% in 20 epochs, which shows nothing.
-    e2e.open_app(page, f"{url}/?preset=B2&dataset=fashion_mnist")
-    e2e.press_train(page)
-    e2e.choose(page, "Kernel initializer", "glorot_uniform")  # inside the form: no rerun
-    e2e.press_train(page)
+    e2e.open_app(page, f"{url}/?preset=B2&dataset=fashion_mnist&quick=false")
+    press_train(page)
+    # The option by its identifier's name (inside the form: no rerun).
+    e2e.choose(page, t("Kernel initializer"), option("kernel_initializer", "glorot_uniform"))
+    press_train(page)
     picker = runs_picker(page)
     picker.get_by_role("combobox").click()  # add the first run to the second
     e2e.act_and_wait(page, page.get_by_role("option").first.click)
     page.keyboard.press("Escape")
     for tab, name in [("Curves", "b23_curves.png"), ("Saturation", "b23_saturation.png")]:
-        panel = e2e.open_tab(page, tab)
+        panel = e2e.open_tab(page, t(tab))
         panel.locator(e2e.DRAWN_CHART_SELECTOR).first.wait_for()
         crop(page, out / name, runs_picker(page), panel_bottom(panel))
 
@@ -98,12 +125,12 @@ def comparison_b(page, url: str, out: Path) -> None:
 def twin_lab(page, url: str, out: Path) -> None:
     """Twin lab on A1 (quick look, SGD, c = 255): derivation, first steps, histograms, curves."""
     e2e.open_app(page, f"{url}/?preset=A1&quick=true")
-    panel = e2e.open_tab(page, "Twin lab")
-    e2e.act_and_wait(page, panel.get_by_role("button", name="Train the three twins").click)
-    heading = panel.get_by_role("heading", name="Why runs 1 and 2 part, and why run 3 does not")
+    panel = e2e.open_tab(page, t("Twin lab"))
+    e2e.act_and_wait(page, panel.get_by_role("button", name=t("Train the three twins")).click)
+    heading = panel.get_by_role("heading", name=t("Why runs 1 and 2 part, and why run 3 does not"))
     panel.locator(e2e.DRAWN_CHART_SELECTOR).first.wait_for()
     crop(page, out / "twin_derivation.png", heading, panel.locator("[data-testid=stDataFrame]"))
-    curves = panel.get_by_role("heading", name="Curves: run 3 lies on run 1")
+    curves = panel.get_by_role("heading", name=t("Curves: does run 3 lie on run 1?"))
     crop(page, out / "twin_curves.png", curves, panel.locator(e2e.CHART_SELECTOR).last)
 
 
@@ -111,8 +138,8 @@ def sweep_lab(page, url: str, out: Path) -> None:
     """Sweep of the input scale on A1 (quick look): raw pixels diverge, ÷255 trains."""
     query = "sweep_knob=input_scale&sweep_scale=log&sweep_from=1&sweep_to=255&sweep_count=5"
     e2e.open_app(page, f"{url}/?preset=A1&quick=true&{query}")
-    panel = e2e.open_tab(page, "Sweep")
-    e2e.act_and_wait(page, panel.get_by_role("button", name="Run the sweep").click)
+    panel = e2e.open_tab(page, t("Sweep"))
+    e2e.act_and_wait(page, panel.get_by_role("button", name=t("Run the sweep")).click)
     panel.locator(e2e.DRAWN_CHART_SELECTOR).first.wait_for()
     crop(
         page,
@@ -127,7 +154,7 @@ def saturation_lab(page, url: str, out: Path) -> None:
     e2e.open_app(
         page, f"{url}/?sat_initializer=random_normal&sat_activation=sigmoid&sat_input=scaled"
     )
-    panel = e2e.open_tab(page, "Saturation lab")
+    panel = e2e.open_tab(page, t("Saturation lab"))
     panel.locator(e2e.DRAWN_CHART_SELECTOR).first.wait_for()
     crop(
         page,
@@ -148,10 +175,21 @@ VIEWS = {
 
 
 def main() -> int:
+    global LANGUAGE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT_DIR, help="folder for the PNGs")
+    parser.add_argument(
+        "--lang",
+        choices=list(LANGUAGES),
+        default=DEFAULT_LANGUAGE,
+        help="the page's language (default: en); other than English, --out defaults to "
+        "docs/images/<lang>/",
+    )
+    parser.add_argument("--out", type=Path, help=f"folder for the PNGs (default: {OUT_DIR})")
     parser.add_argument("views", nargs="*", help=f"some of {', '.join(VIEWS)} (default: all)")
     args = parser.parse_args()
+    LANGUAGE = args.lang
+    if args.out is None:
+        args.out = OUT_DIR if LANGUAGE == DEFAULT_LANGUAGE else OUT_DIR / LANGUAGE
     unknown = set(args.views) - set(VIEWS)
     if unknown:
         parser.error(f"unknown views {sorted(unknown)}; choose from {', '.join(VIEWS)}")
@@ -166,7 +204,7 @@ def main() -> int:
         browser = e2e.launch_chromium(playwright)
         for view in [VIEWS[name] for name in args.views or VIEWS]:
             print(f"{view.__name__}: {view.__doc__.splitlines()[0]}")
-            context = browser.new_context(viewport=WINDOW)
+            context = browser.new_context(viewport=WINDOW, locale=LOCALES[LANGUAGE])
             context.set_default_timeout(60_000)
             view(context.new_page(), server.url, args.out)
             context.close()

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from explorer.i18n import _
+
 if TYPE_CHECKING:  # the page reads the link before TensorFlow loads; results come after it
     from explorer import train as training
 
@@ -44,7 +46,10 @@ def gate(results: dict[str, training.RunResult]) -> bool:
 
     by_label = {label: predictions[result.config] for label, result in results.items()}
     table = quiz.reveal(by_label, results)
-    st.markdown(f"#### Your predictions beside the outcome: {quiz.score_words(table)}")
+    heading = _("Your predictions beside the outcome: {score}").format(
+        score=quiz.score_words(table)
+    )
+    st.markdown(f"#### {heading}")
     st.dataframe(table, hide_index=True, width="stretch")
     return True
 
@@ -52,34 +57,35 @@ def gate(results: dict[str, training.RunResult]) -> bool:
 def _ask(results: dict[str, training.RunResult], predictions: dict) -> None:
     from explorer import quiz
 
-    st.markdown(
-        "#### Predict first\nThe runs are trained. Before you see them, say what you expect of "
-        "each: does it learn, stall or diverge, and where does its validation accuracy end?"
+    ask = _(
+        "The runs are trained. Before you see them, say what you expect of each: does it learn, "
+        "stall or diverge, and where does its validation accuracy end?"
     )
+    st.markdown("#### " + _("Predict first") + "\n" + ask)
     with st.form("quiz_form"):
         guesses = {}
         for label, result in results.items():
             st.markdown(f"**{label}**")
             left, right = st.columns(2)
             fate = left.radio(
-                "Fate",
+                _("Fate"),
                 quiz.FATES,
                 format_func=quiz.FATE_WORDS.get,
                 key=f"quiz_fate_{label}",
                 index=None,
             )
             band = right.select_slider(
-                "Final validation accuracy", quiz.BANDS, key=f"quiz_band_{label}"
+                _("Final validation accuracy"), quiz.BANDS, key=f"quiz_band_{label}"
             )
             guesses[result.config] = (fate, band)
-        committed = st.form_submit_button("Commit my predictions", type="primary")
+        committed = st.form_submit_button(_("Commit my predictions"), type="primary")
     if not committed:
         return
     missing = [
-        label for label, (fate, _) in zip(results, guesses.values(), strict=True) if not fate
+        label for label, (fate, _band) in zip(results, guesses.values(), strict=True) if not fate
     ]
     if missing:
-        st.error(f"Pick a fate for {', '.join(missing)} first.")
+        st.error(_("Pick a fate for {runs} first.").format(runs=_(", ").join(missing)))
         return
     for config, (fate, band) in guesses.items():
         predictions[config] = quiz.Prediction(fate, band)

@@ -8,12 +8,14 @@ import streamlit as st
 
 from explorer import charts, probes, saturation
 from explorer import config as cfg
+from explorer.i18n import N_, _
 from explorer.setups import INPUT_KINDS, SaturationSetup
 from explorer.ui import runs, share
 from explorer.ui import setup_widgets as widgets
+from explorer.ui.views import list_separator
 
 VIEW = "Saturation lab"  # the tab this lab is drawn in (a link's view)
-INTRO = (
+INTRO = N_(
     "**Puzzle B at init, no training.** The first hidden layer of the sidebar's model (its "
     "width, bias, weight scale and seed) with the initializer, activation and input chosen here."
 )
@@ -32,21 +34,32 @@ def lab_picture(
 def controls_ui() -> SaturationSetup:
     stored = widgets.stored(SaturationSetup)
     left, middle, right, last = st.columns(4)
-    initializer = widgets.choice(left, stored, "initializer", "Initializer")
-    activation = widgets.choice(middle, stored, "activation", "Activation")
+    initializer = widgets.choice(
+        left,
+        stored,
+        "initializer",
+        _("Initializer"),
+        lambda option: cfg.option_name("kernel_initializer", option),
+    )
+    activation = widgets.choice(
+        middle,
+        stored,
+        "activation",
+        _("Activation"),
+        lambda option: cfg.option_name("activation", option),
+    )
+    parametric = list_separator().join(
+        cfg.option_name("kernel_initializer", name) for name in cfg.PARAMETRIC_INITIALIZERS
+    )
     stddev = widgets.number(
         right,
         stored,
         "stddev",
-        "Stddev (or limit)",
-        help=f"For {', '.join(cfg.PARAMETRIC_INITIALIZERS)}; 1.0 is the B1 source.",
+        _("Stddev (or limit)"),
+        help=_("For {initializers}; 1.0 is the B1 source.").format(initializers=parametric),
     )
     input_kind = widgets.choice(
-        last,
-        stored,
-        "input_kind",
-        "Input",
-        help="; ".join(f"{key}: {text}" for key, text in INPUT_KINDS.items()),
+        last, stored, "input_kind", _("Input"), lambda option: _(INPUT_KINDS[option])
     )
     setup = widgets.keep(SaturationSetup(initializer, activation, float(stddev), input_kind))
     return setup
@@ -64,7 +77,7 @@ def output_histogram(activation: str, picture: probes.InitActivations) -> pd.Dat
 # Puzzle B for any initializer, activation and input: the histogram, and std(z) against theory.
 @st.fragment
 def saturation_lab(base: cfg.RunConfig) -> None:
-    st.markdown(INTRO)
+    st.markdown(_(INTRO))
     setup = controls_ui()
     share.share_box(VIEW)  # after the form: the set-up it keeps is the newest
     images = None
@@ -84,22 +97,33 @@ def saturation_lab(base: cfg.RunConfig) -> None:
     words, fraction = saturation.saturation_words(setup.activation, picture)
     chart_column, numbers = st.columns([3, 1])
     with numbers:
-        if words:
-            st.metric(f"Share {words}", f"{fraction:.1%}")
+        if words:  # dead ReLU-like units, or saturated units
+            dead = setup.activation in probes.RELU_LIKE
+            label = _("Share dead units") if dead else _("Share saturated")
+            st.metric(label, f"{fraction:.1%}")
         else:
-            st.metric("Share saturated", "n/a", help=f"{setup.activation} does not saturate")
-        st.metric("Expected std(z)", f"{picture.expected_preactivation_std:.4g}")
-        st.metric("Measured std(z)", f"{picture.measured_preactivation_std:.4g}")
+            st.metric(
+                _("Share saturated"),
+                _("n/a"),
+                help=_("{activation} does not saturate").format(activation=setup.activation),
+            )
+        st.metric(_("Expected std(z)"), f"{picture.expected_preactivation_std:.4g}")
+        st.metric(_("Measured std(z)"), f"{picture.measured_preactivation_std:.4g}")
         st.caption(
-            f"Expected: √(fan_in · E[x²]) · std(W), with fan_in = {cfg.IMAGE_PIXELS}, E[x²] of "
-            "these inputs and std(W) measured on the drawn kernel (not the initializer's "
-            "nominal value)."
+            _(
+                "Expected: √(fan_in · E[x²]) · std(W), with fan_in = {fan_in}, E[x²] of these "
+                "inputs and std(W) measured on the drawn kernel (not the initializer's nominal "
+                "value)."
+            ).format(fan_in=cfg.IMAGE_PIXELS)
         )
-    inputs = INPUT_KINDS[setup.input_kind]
+    inputs = _(INPUT_KINDS[setup.input_kind])
     frame = output_histogram(setup.activation, picture).assign(run=inputs, layer=cfg.FIRST_LAYER)
-    title = (
-        f"{config.hidden_units[0]} {setup.activation} units, {setup.initializer}, "
-        f"{saturation.LAB_SAMPLES} rows of {inputs}"
+    title = _("{units} {activation} units, {initializer}, {rows} rows of {inputs}").format(
+        units=config.hidden_units[0],
+        activation=setup.activation,
+        initializer=setup.initializer,
+        rows=saturation.LAB_SAMPLES,
+        inputs=inputs,
     )
     chart_column.altair_chart(
         charts.activation_histogram_chart(

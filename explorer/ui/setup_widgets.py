@@ -6,9 +6,12 @@ stored set-up (not from the URL): the set-up, not the widget, keeps the state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from explorer.setups import QuerySetup
+from explorer.ui.choice import named_choice
 
 
 def stored(setup_type: type[QuerySetup]) -> QuerySetup:
@@ -22,17 +25,27 @@ def keep(setup: QuerySetup) -> QuerySetup:
     return setup
 
 
-def choice(container, setup: QuerySetup, name: str, label: str, **extra):
-    """A selectbox over field `name`'s options, showing the set-up's value."""
+def choice(
+    container, setup: QuerySetup, name: str, label: str, format_func: Callable[[str], str], **extra
+):
+    """A selectbox over field `name`'s options shown by `format_func` (their names in the
+    reader's language), showing the set-up's value. Its value is the option's identifier; the
+    set-up, not the URL, keeps it (`named_choice` with nothing in the link)."""
     rule = type(setup).rule(name)
-    options = list(rule.options)
-    return container.selectbox(
+    return named_choice(
+        container,
         label,
-        options,
-        index=options.index(getattr(setup, name)),
-        key=type(setup).key(name),
+        rule.options,
+        type(setup).key(name),
+        getattr(setup, name),
+        format_func,
+        in_link=_never,
         **extra,
     )
+
+
+def _never(_value: str) -> bool:
+    return False
 
 
 def number(container, setup: QuerySetup, name: str, label: str, **extra):

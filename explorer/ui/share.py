@@ -14,6 +14,7 @@ import streamlit as st
 
 from explorer import reopen
 from explorer.config import RunConfig
+from explorer.i18n import N_, _
 from explorer.presets import PRESETS
 from explorer.setups import SaturationSetup, SweepSetup, TwinSetup
 from explorer.ui import runs, setup_widgets, sidebar
@@ -23,6 +24,7 @@ RENAMED = "renamed_runs"  # configs the user renamed: their names travel in link
 CHOICE = "sidebar_choice"  # the last full run's SidebarChoice, for the views' fragments
 LAB_OF_VIEW = {"Twin lab": TwinSetup, "Sweep": SweepSetup, "Saturation lab": SaturationSetup}
 TRAINED_LABS = ("Twin lab", "Sweep")  # views whose set-up names runs to train
+LINKS_RUNS = N_("this link's runs")  # what a budget refusal names (`_()` there)
 
 
 def remember_choice(choice: sidebar.SidebarChoice) -> None:
@@ -67,19 +69,20 @@ def link_url(query: dict[str, str]) -> str:
 
 # The share box of the open view: the link, its quiz variant, and what it cannot carry.
 def share_box(view: str, configs: Sequence[RunConfig] = ()) -> None:
-    with st.popover("Share this view", icon=":material/share:"):
+    with st.popover(_("Share this view"), icon=":material/share:"):
         query, left_out = link_query(view, configs)
-        st.caption("Opens this view with these runs; what is not cached trains by itself.")
+        st.caption(_("Opens this view with these runs; what is not cached trains by itself."))
         st.code(link_url(query), language=None, wrap_lines=True)
         if configs or view in TRAINED_LABS:
-            st.caption("For a class: the learner predicts each run's fate before seeing it.")
-            quiz, _ = link_query(view, configs, quiz=True)
+            st.caption(_("For a class: the learner predicts each run's fate before seeing it."))
+            quiz, _left_out = link_query(view, configs, quiz=True)
             st.code(link_url(quiz), language=None, wrap_lines=True)
         if left_out:
             st.caption(
-                f"{len(left_out)} of the shown runs cannot travel in a link (a link names "
-                "presets and its own set-up): select the controls' set-up, or a preset, to "
-                "share them."
+                _(
+                    "{count} of the shown runs cannot travel in a link (a link names presets and "
+                    "its own set-up): select the controls' set-up, or a preset, to share them."
+                ).format(count=len(left_out))
             )
 
 
@@ -99,13 +102,13 @@ def reopen_link(choice: sidebar.SidebarChoice) -> None:
             configs, then = lab.plan(choice.config, setup_widgets.stored(LAB_OF_VIEW[view]))
         except ValueError:  # the lab shows the same error when drawn
             return
-        runs.start(configs, "this link's runs", then=then, labels_name_new_runs=True)
+        runs.start(configs, LINKS_RUNS, then=then, labels_name_new_runs=True)
         return
     tokens = reopen.link_tokens(st.query_params)
     configs = reopen.run_configs(tokens, choice.controls, choice.quick, sidebar.quick_look)
     if configs:
         by_label = {
-            PRESETS[token].title if token in PRESETS else "this set-up": config
+            PRESETS[token].title if token in PRESETS else _("this set-up"): config
             for token, config in configs.items()
         }
         names = {
@@ -116,7 +119,7 @@ def reopen_link(choice: sidebar.SidebarChoice) -> None:
         st.session_state.setdefault(RENAMED, set()).update(names)
         runs.start(
             by_label,
-            "this link's runs",
+            LINKS_RUNS,
             then={"selected_keys": list(configs.values())},
             names=names,
         )

@@ -6,13 +6,22 @@ import streamlit as st
 
 from explorer import charts, sweep
 from explorer import config as cfg
-from explorer.setups import SWEEP_KNOBS, SweepSetup
+from explorer.i18n import N_, _, ngettext
+from explorer.setups import SCALE_NAMES, SWEEP_KNOBS, SweepSetup
 from explorer.ui import quiz, runs, share
 from explorer.ui import setup_widgets as widgets
-from explorer.ui.views import Figures, diverged_banner, download_row, stored_results
+from explorer.ui.views import (
+    Figures,
+    diverged_banner,
+    download_row,
+    list_separator,
+    stored_results,
+)
 
 VIEW = "Sweep"  # the tab this lab is drawn in (a link's view)
-INTRO = (
+RUN_BUTTON = N_("Run the sweep")
+SWEEP_RESULTS = N_("sweep results")  # the download's name (English: its file name)
+INTRO = N_(
     "**One knob, many runs.** Each value trains the sidebar's set-up with that one knob changed; "
     "every run is cached, so widening a sweep only trains the new values."
 )
@@ -27,18 +36,33 @@ def controls_ui() -> tuple[SweepSetup, bool]:
             left,
             stored,
             "knob",
-            "Knob",
-            help="hidden_width gives every hidden layer the same width; init_stddev needs "
-            f"{', '.join(cfg.PARAMETRIC_INITIALIZERS)}.",
+            _("Knob"),
+            knob_name,
+            help=_(
+                "The hidden width gives every hidden layer the same width; the initializer "
+                "stddev needs {initializers}."
+            ).format(
+                initializers=list_separator().join(
+                    cfg.option_name("kernel_initializer", name)
+                    for name in cfg.PARAMETRIC_INITIALIZERS
+                )
+            ),
         )
-        scale = widgets.choice(right, stored, "scale", "Spacing")
+        scale = widgets.choice(
+            right, stored, "scale", _("Spacing"), lambda option: _(SCALE_NAMES[option])
+        )
         first, second, third = st.columns(3)
-        start = widgets.number(first, stored, "start", "From")
-        stop = widgets.number(second, stored, "stop", "To")
-        count = widgets.number(third, stored, "count", "Values")
-        pressed = st.form_submit_button("Run the sweep", type="primary")
+        start = widgets.number(first, stored, "start", _("From"))
+        stop = widgets.number(second, stored, "stop", _("To"))
+        count = widgets.number(third, stored, "count", _("Values"))
+        pressed = st.form_submit_button(_(RUN_BUTTON), type="primary")
     setup = widgets.keep(SweepSetup(knob, scale, float(start), float(stop), int(count)))
     return setup, pressed
+
+
+def knob_name(knob: str) -> str:
+    """A knob as the page names it: what it sets, in the reader's language."""
+    return _(SWEEP_KNOBS[knob].label)
 
 
 def plan(base: cfg.RunConfig, setup: SweepSetup) -> tuple[dict[str, cfg.RunConfig], dict]:
@@ -61,17 +85,15 @@ def plan(base: cfg.RunConfig, setup: SweepSetup) -> tuple[dict[str, cfg.RunConfi
 # One knob across a range: every value a cached run, read against the knob.
 @st.fragment
 def sweep_lab(base: cfg.RunConfig | None) -> None:
-    st.markdown(INTRO)
+    st.markdown(_(INTRO))
     setup, pressed = controls_ui()
     share.share_box(VIEW)  # after the form: the set-up it keeps is the newest
     spec = SWEEP_KNOBS[setup.knob]
-    st.caption(
-        "Ranges worth a first look: "
-        + "; ".join(f"{name} {k.start:g}–{k.stop:g}" for name, k in SWEEP_KNOBS.items())
-        + "."
-    )
+    ranges = [f"{knob_name(name)} {k.start:g}–{k.stop:g}" for name, k in SWEEP_KNOBS.items()]
+    # TRANSLATORS: between the items of a list whose items hold commas
+    st.caption(_("Ranges worth a first look: {ranges}.").format(ranges=_("; ").join(ranges)))
     if base is None:
-        st.info("The sweep builds on the sidebar's set-up: fix its problems first.")
+        st.info(_("The sweep builds on the sidebar's set-up: fix its problems first."))
         return
     try:
         labels, lab = plan(base, setup)
@@ -80,15 +102,23 @@ def sweep_lab(base: cfg.RunConfig | None) -> None:
         return
     values = lab["sweep_lab"]["values"]
     st.caption(
-        f"{len(values)} runs of {base.total_steps:,} steps, {spec.field} = "
-        + ", ".join(f"{value:g}" for value in values)
+        ngettext(
+            "{count} run of {steps} steps, {field} = {values}",
+            "{count} runs of {steps} steps, {field} = {values}",
+            len(values),
+        ).format(
+            count=len(values),
+            steps=f"{base.total_steps:,}",
+            field=spec.field,
+            values=", ".join(f"{value:g}" for value in values),
+        )
     )
     if pressed and runs.start(labels, SweepSetup.NAME, then=lab, labels_name_new_runs=True):
         st.rerun()  # the whole page: trainings wait above the views
     lab = st.session_state.get("sweep_lab")
     results = stored_results(lab["configs"]) if lab else None
     if not results:
-        st.info("Press **Run the sweep** to train every value.")
+        st.info(_("Press **{button}** to train every value.").format(button=_(RUN_BUTTON)))
         return
     if not quiz.gate(results):
         return
@@ -98,11 +128,15 @@ def sweep_lab(base: cfg.RunConfig | None) -> None:
     log_x = lab["setup"].scale == "log"
     row, figures = st.container(), Figures()
     first = next(iter(results.values())).config
-    configs = {f"every run, {knob} varying (first shown)": first}  # one line, not 12
-    chart = charts.sweep_chart(table, SWEEP_KNOBS[knob].label, log_x=log_x)
-    figures.show(chart, f"Sweep of the {SWEEP_KNOBS[knob].label}", "sweep", configs)
-    download_row(row, VIEW, figures, {"sweep results": table})
+    every_run = _("every run, {knob} varying (first shown)").format(knob=knob)
+    configs = {every_run: first}  # one line, not 12
+    chart = charts.sweep_chart(table, knob_name(knob), log_x=log_x)
+    title = _("Sweep of the {knob}").format(knob=knob_name(knob))
+    figures.show(chart, title, "sweep", configs)
+    download_row(row, VIEW, figures, {SWEEP_RESULTS: table})
     st.caption(
-        "Final validation accuracy and loss (a diverged run is a red cross at the bottom) and the "
-        "first layer at init, measured on the probe batch."
+        _(
+            "Final validation accuracy and loss (a diverged run is a red cross at the bottom) and "
+            "the first layer at init, measured on the probe batch."
+        )
     )

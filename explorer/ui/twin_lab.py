@@ -7,34 +7,37 @@ import streamlit as st
 from explorer import charts, compare, downloads, probes, twin
 from explorer import config as cfg
 from explorer import train as training
+from explorer.i18n import N_, _
 from explorer.setups import TwinSetup
 from explorer.ui import quiz, runs, share
 from explorer.ui import setup_widgets as widgets
 from explorer.ui.views import (
-    OFF_SCALE_CAPTION,
     Figures,
     configs_of,
     curves,
     diverged_banner,
     download_row,
+    off_scale_caption,
     stored_results,
 )
 
 VIEW = "Twin lab"  # the tab this lab is drawn in (a link's view)
-INTRO = (
+TRAIN_BUTTON = N_("Train the three twins")
+FIRST_STEP_TABLE = N_("first-step table")  # the download's name (English: its file name)
+INTRO = N_(
     "**Puzzle A, answered on one seed.** Three runs of the sidebar's set-up start with the same "
     "first-layer pre-activations: **1** inputs ÷c; **2** raw inputs with the first layer's "
     "weights ÷c; **3** run 2 with the exact correction for the optimizer. The lab sets the input "
     "scaling, the weight scale (first layer only) and the first-layer learning rate; everything "
     "else (data, model, initializer, learning rate, batch, epochs, seed) comes from the sidebar."
 )
-EPSILON_NOTE = (
+EPSILON_NOTE = N_(
     "Adam and RMSprop also need epsilon ×c, because it is added to a gradient size that is c "
     "times larger. The engine does this by itself: the first kernel's epsilon follows the weight "
     "scale (×c for Adam; ×c² for RMSprop, whose Keras epsilon sits inside the square root). So "
     "run 3 only sets its first-layer learning rate ÷c."
 )
-RELU_KINK_NOTE = (
+RELU_KINK_NOTE = N_(
     "With ReLU-like units and a c that is not a power of two, ÷c is rounded in float32: after "
     "a few hundred steps one z can land on the other side of the kink at 0 and run 3 leaves "
     "run 1 (a jump in the gap chart). c = 256 is exact: runs 1 and 3 then agree to the last bit."
@@ -50,11 +53,17 @@ def controls_ui() -> tuple[TwinSetup, bool]:
             left,
             stored,
             "factor",
-            "Factor c",
-            help="Run 1 divides the inputs by c; runs 2 and 3 divide the first-layer weights.",
+            _("Factor c"),
+            help=_("Run 1 divides the inputs by c; runs 2 and 3 divide the first-layer weights."),
         )
-        optimizer = widgets.choice(right, stored, "optimizer", "Optimizer of the three runs")
-        pressed = st.form_submit_button("Train the three twins", type="primary")
+        optimizer = widgets.choice(
+            right,
+            stored,
+            "optimizer",
+            _("Optimizer of the three runs"),
+            lambda option: cfg.option_name("optimizer", option),
+        )
+        pressed = st.form_submit_button(_(TRAIN_BUTTON), type="primary")
     setup = widgets.keep(TwinSetup(factor=float(factor), optimizer=optimizer))
     return setup, pressed
 
@@ -72,11 +81,11 @@ def plan(base: cfg.RunConfig, setup: TwinSetup) -> tuple[dict[str, cfg.RunConfig
 # Puzzle A answered: three runs, their histograms, curves, first steps and the derivation.
 @st.fragment
 def twin_lab(base: cfg.RunConfig | None) -> None:
-    st.markdown(INTRO)
+    st.markdown(_(INTRO))
     setup, pressed = controls_ui()
     share.share_box(VIEW)  # after the form: the set-up it keeps is the newest
     if base is None:
-        st.info("The twin lab builds on the sidebar's set-up: fix its problems first.")
+        st.info(_("The twin lab builds on the sidebar's set-up: fix its problems first."))
         return
     try:
         configs, lab = plan(base, setup)
@@ -91,7 +100,11 @@ def twin_lab(base: cfg.RunConfig | None) -> None:
     lab = st.session_state.get("twin_lab")
     results = stored_results(lab["configs"]) if lab else None
     if not results:
-        st.info("Press **Train the three twins** to train them (one seed, three runs).")
+        st.info(
+            _("Press **{button}** to train them (one seed, three runs).").format(
+                button=_(TRAIN_BUTTON)
+            )
+        )
         return
     if quiz.gate(results):
         results_view(lab["setup"], results)
@@ -101,17 +114,26 @@ def results_view(setup: TwinSetup, results: dict[str, training.RunResult]) -> No
     factor, optimizer = setup.factor, setup.optimizer
     config = next(iter(results.values())).config
     st.caption(
-        f"Trained: {optimizer}, learning rate {config.learning_rate:g}, {config.activation}, "
-        f"{config.train_samples:,} images × {config.epochs} epoch(s), batch "
-        f"{config.batch_size}, seed {config.seed}."
+        _(
+            "Trained: {optimizer}, learning rate {learning_rate}, {activation}, {images} images "
+            "× {epochs} epoch(s), batch {batch}, seed {seed}."
+        ).format(
+            optimizer=optimizer,
+            learning_rate=f"{config.learning_rate:g}",
+            activation=config.activation,
+            images=f"{config.train_samples:,}",
+            epochs=config.epochs,
+            batch=config.batch_size,
+            seed=config.seed,
+        )
     )
     diverged_banner(results)
     row, figures, configs = st.container(), Figures(), configs_of(results)
     numbers = twin.derivation_numbers(factor, optimizer, results)
-    st.markdown("#### Why runs 1 and 2 part, and why run 3 does not")
+    st.markdown("#### " + _("Why runs 1 and 2 part, and why run 3 does not"))
     st.markdown(twin.derivation_markdown(optimizer, numbers))
     if optimizer in twin.ADAPTIVE:
-        st.caption(EPSILON_NOTE)
+        st.caption(_(EPSILON_NOTE))
     left, right = st.columns([3, 2])
     ratios = twin.first_step_ratios(results)
     left.dataframe(
@@ -119,31 +141,36 @@ def results_view(setup: TwinSetup, results: dict[str, training.RunResult]) -> No
         hide_index=True,
         width="stretch",
         column_config={
-            "run": "run",
-            "gradient_norm": st.column_config.NumberColumn("‖∇W‖, step 1", format="%.4g"),
-            "update_ratio": st.column_config.NumberColumn("‖ΔW‖/‖W‖, step 1", format="%.4g"),
-            "ratio_to_first": st.column_config.NumberColumn("× run 1", format="%.6g"),
+            "run": _("run"),
+            "gradient_norm": st.column_config.NumberColumn(_("‖∇W‖, step 1"), format="%.4g"),
+            "update_ratio": st.column_config.NumberColumn(_("‖ΔW‖/‖W‖, step 1"), format="%.4g"),
+            "ratio_to_first": st.column_config.NumberColumn(_("× run 1"), format="%.6g"),
         },
     )
-    title = "The first step's relative change of the first kernel"
+    title = _("The first step's relative change of the first kernel")
     figures.show(charts.first_step_ratio_chart(ratios), title, "first_step", configs, right)
-    st.markdown("#### Pre-activations: identical at init")
+    st.markdown("#### " + _("Pre-activations: identical at init"))
     st.caption(
-        "Checkpoint 0 is init: the three histograms coincide. Drag the slider to part them. "
-        + OFF_SCALE_CAPTION
+        _(
+            "Checkpoint 0 is init: the three histograms coincide. Drag the slider to part them. "
+            "{off_scale}"
+        ).format(off_scale=off_scale_caption())
     )
     histograms = charts.preactivation_chart(compare.preactivation_table(results))
-    title = "First-layer pre-activations of the three twins"
+    title = _("First-layer pre-activations of the three twins")
     figures.show(histograms, title, "twin_preactivations", configs)
-    st.markdown("#### Curves: does run 3 lie on run 1?")
-    figures.show(curves(results), "Loss and accuracy of the three twins", "twin_curves", configs)
+    st.markdown("#### " + _("Curves: does run 3 lie on run 1?"))
+    title = _("Loss and accuracy of the three twins")
+    figures.show(curves(results), title, "twin_curves", configs)
     st.caption(
-        "Each step's distance from run 1's loss: run 2 parts at once; run 3 stays near 0 "
-        f"(a gap of exactly 0, bit-identical, is drawn at {charts.GAP_FLOOR:g})."
+        _(
+            "Each step's distance from run 1's loss: run 2 parts at once; run 3 stays near 0 "
+            "(a gap of exactly 0, bit-identical, is drawn at {floor})."
+        ).format(floor=f"{charts.GAP_FLOOR:g}")
     )
     gaps = charts.loss_gap_chart(twin.loss_gaps(results), list(results))
-    figures.show(gaps, "Each step's loss minus run 1's", "twin_loss_gaps", configs)
+    figures.show(gaps, _("Each step's loss minus run 1's"), "twin_loss_gaps", configs)
     first_steps = downloads.with_config(ratios, configs)
-    download_row(row, VIEW, figures, {"first-step table": first_steps})
+    download_row(row, VIEW, figures, {FIRST_STEP_TABLE: first_steps})
     if config.activation in probes.RELU_LIKE and not twin.factor_is_exact(factor):
-        st.caption(RELU_KINK_NOTE)
+        st.caption(_(RELU_KINK_NOTE))

@@ -12,21 +12,36 @@ import streamlit as st
 from explorer import charts, compare, diagnosis, downloads, export, probes
 from explorer import config as cfg
 from explorer import train as training
+from explorer.i18n import N_, _
 from explorer.model import pixel_histogram
 from explorer.presets import trains
 from explorer.ui import quiz, runs, share
 
-NOTHING_TRAINED = "Nothing trained yet: pick a preset and press **Train**."
-NOTHING_TO_TRAIN = (
+NOTHING_TRAINED = N_("Nothing trained yet: pick a preset and press **Train**.")
+NOTHING_TO_TRAIN = N_(
     "This set-up looks at the first layer at init: there is nothing to train. The Summary and "
     "Saturation views show it."
 )
 MAX_CACHED_PICTURES = 24  # init-only pictures: small, shared by every session
-OFF_SCALE_CAPTION = (
-    "Values that leave the bins (infinities included) are counted in the dashed bars at the "
-    "ends; density is over all values, so the bins shrink as mass leaves, and the share off "
-    f"scale (NaN included) is written at the top right from {charts.OFF_SCALE_NOTE:.1%}."
-)
+THE_CONTROLS = N_("the controls")  # a figure's caption line for the sidebar's set-up
+# The views' tables by their English names (file names); `_()` names them on the buttons.
+HISTORY, STEP_LOSS, LAYERS = N_("history"), N_("step loss"), N_("layers")
+PREACTIVATION_HISTOGRAMS = N_("pre-activation histograms")
+
+
+def list_separator() -> str:
+    """What goes between the names of a list ("a, b"), in the reader's language."""
+    # TRANSLATORS: between the names of a list (initializers, runs)
+    return _(", ")
+
+
+def off_scale_caption() -> str:
+    """What a histogram's dashed end bars and its top-right note mean."""
+    return _(
+        "Values that leave the bins (infinities included) are counted in the dashed bars at the "
+        "ends; density is over all values, so the bins shrink as mass leaves, and the share off "
+        "scale (NaN included) is written at the top right from {share}."
+    ).format(share=f"{charts.OFF_SCALE_NOTE:.1%}")
 
 
 class Figures:
@@ -51,7 +66,7 @@ def download_row(container, view: str, figures: Figures, tables: dict[str, pd.Da
     columns = container.columns(1 + len(tables))
     if figures.drawn:
         columns[0].download_button(
-            "Download figures (SVG + PNG)",
+            _("Download figures (SVG + PNG)"),
             data=lambda: downloads.figures_zip(figures.drawn),
             file_name=f"{stem}_figures.zip",
             mime="application/zip",
@@ -60,7 +75,7 @@ def download_row(container, view: str, figures: Figures, tables: dict[str, pd.Da
         )
     for column, (name, table) in zip(columns[1:], tables.items(), strict=True):
         column.download_button(
-            f"Download {name} (CSV)",
+            _("Download {name} (CSV)").format(name=_(name)),
             data=lambda table=table: downloads.csv(table),
             file_name=f"{name.replace(' ', '_')}.csv",
             mime="text/csv",
@@ -82,10 +97,11 @@ def labelled_runs() -> dict[str, training.RunResult]:
 
 # A popover to rename one of the session's runs; the new name travels in the share link.
 def rename_ui(kept: dict[str, training.RunResult]) -> None:
-    with st.popover("Rename a run", icon=":material/edit:"), st.form("rename_form", border=False):
-        old = st.selectbox("Run", list(kept))
-        new = st.text_input("New name", max_chars=compare.MAX_NAME)
-        if st.form_submit_button("Rename") and old is not None:
+    popover = st.popover(_("Rename a run"), icon=":material/edit:")
+    with popover, st.form("rename_form", border=False):
+        old = st.selectbox(_("Run"), list(kept))
+        new = st.text_input(_("New name"), max_chars=compare.MAX_NAME)
+        if st.form_submit_button(_("Rename")) and old is not None:
             try:
                 runs.rename(kept[old].config, new)
             except ValueError as error:
@@ -106,7 +122,11 @@ def stored_results(configs: dict[str, cfg.RunConfig]) -> dict[str, training.RunR
 def diverged_banner(results: dict[str, training.RunResult]) -> None:
     for label, result in results.items():
         if result.diverged:
-            st.warning(f"**{label}** diverged at step {result.diverged_step}: shown up to there.")
+            st.warning(
+                _("**{label}** diverged at step {step}: shown up to there.").format(
+                    label=label, step=result.diverged_step
+                )
+            )
 
 
 # The run picker and the open run view: a fragment, so picking runs reruns only this part.
@@ -118,7 +138,7 @@ def run_views(view: str, init_config: cfg.RunConfig) -> None:
         by_config[key] for key in st.session_state.get("selected_keys", []) if key in by_config
     ]
     selected_labels = st.multiselect(
-        "Runs to show (every finished run of this session; pick two or more to compare)",
+        _("Runs to show (every finished run of this session; pick two or more to compare)"),
         list(kept),
         default=default or list(kept)[-1:],
     )
@@ -137,7 +157,7 @@ def run_views(view: str, init_config: cfg.RunConfig) -> None:
     elif view == "Saturation":
         saturation_view(selected, init_config, figures)
     elif not selected and not runs.data_error_shown():  # the data's message says it all
-        st.info(NOTHING_TRAINED if trains(init_config) else NOTHING_TO_TRAIN)
+        st.info(_(NOTHING_TRAINED) if trains(init_config) else _(NOTHING_TO_TRAIN))
     else:
         RUN_VIEWS[view](selected, figures)
     tables = view_tables(view, selected) if selected else {}
@@ -151,32 +171,32 @@ def view_tables(view: str, results: dict[str, training.RunResult]) -> dict[str, 
     history = downloads.with_config(compare.history_table_wide(results), configs)
     if view in ("Summary", "Curves"):
         step_loss = downloads.with_config(compare.step_loss_table(results), configs)
-        return {"history": history, "step loss": step_loss}
+        return {HISTORY: history, STEP_LOSS: step_loss}
     if view == "Pre-activations":
         return {
-            "pre-activation histograms": downloads.with_config(
+            PREACTIVATION_HISTOGRAMS: downloads.with_config(
                 compare.preactivation_table(results), configs
             ),
-            "history": history,
+            HISTORY: history,
         }
-    return {"layers": downloads.with_config(compare.layers_table(results), configs)}
+    return {LAYERS: downloads.with_config(compare.layers_table(results), configs)}
 
 
 def summary_view(
     results: dict[str, training.RunResult], init_config: cfg.RunConfig, figures: Figures
 ) -> None:
     if not results and not trains(init_config):
-        st.info(NOTHING_TO_TRAIN)
+        st.info(_(NOTHING_TO_TRAIN))
         init_view(init_config, figures)
     elif not results and not runs.data_error_shown():
-        st.info(NOTHING_TRAINED)
+        st.info(_(NOTHING_TRAINED))
     for label, result in results.items():
         st.markdown(f"#### {label}")
         st.caption(downloads.setup_words(result.config))
         left, right = st.columns([2, 3])
         left.dataframe(diagnosis.summary_table(result), hide_index=True, width="stretch")
         left.download_button(
-            "Download as Keras script",
+            _("Download as Keras script"),
             **export.script_download(result.config, label),
             on_click="ignore",
             icon=":material/code:",
@@ -188,13 +208,15 @@ def summary_view(
 def curves_view(results: dict[str, training.RunResult], figures: Figures) -> None:
     diverged_banner(results)
     configs = configs_of(results)
-    figures.show(curves(results), "Loss and accuracy", "curves", configs)
+    figures.show(curves(results), _("Loss and accuracy"), "curves", configs)
     st.caption(
-        "Every training step's loss: the first hundred steps show whether a run starts well "
-        "(A1 and A2 part there)."
+        _(
+            "Every training step's loss: the first hundred steps show whether a run starts well "
+            "(A1 and A2 part there)."
+        )
     )
     step_loss = charts.step_loss_chart(compare.step_loss_table(results), max_step=None)
-    figures.show(step_loss, "Training loss of every step", "step_loss", configs)
+    figures.show(step_loss, _("Training loss of every step"), "step_loss", configs)
 
 
 # The loss and accuracy curves, saying which runs lie on another run's line and by how much.
@@ -206,15 +228,17 @@ def curves(results: dict[str, training.RunResult]):
 def preactivations_view(results: dict[str, training.RunResult], figures: Figures) -> None:
     diverged_banner(results)
     st.caption(
-        "First-layer z = x·W + b on a fixed probe batch (the first 512 training images); bins "
-        "fixed at init. Drag the checkpoint slider under the chart. " + OFF_SCALE_CAPTION
+        _(
+            "First-layer z = x·W + b on a fixed probe batch (the first 512 training images); "
+            "bins fixed at init. Drag the checkpoint slider under the chart. {off_scale}"
+        ).format(off_scale=off_scale_caption())
     )
     configs = configs_of(results)
     histograms = charts.preactivation_chart(compare.preactivation_table(results))
-    title = "First-layer pre-activations z = x·W + b on the probe batch"
+    title = _("First-layer pre-activations z = x·W + b on the probe batch")
     figures.show(histograms, title, "preactivations", configs)
     stats = compare.history_table(results, ["z_mean", "z_std"])
-    title = "Mean and spread of the first-layer pre-activations"
+    title = _("Mean and spread of the first-layer pre-activations")
     figures.show(charts.preactivation_stats_chart(stats), title, "preactivation_stats", configs)
 
 
@@ -225,8 +249,8 @@ def saturation_view(
     if results:
         configs = configs_of(results)
         saturation = charts.saturation_chart(compare.layers_table(results))
-        figures.show(saturation, "Saturated and dead units per layer", "saturation", configs)
-        title = "Hidden activations at init"
+        figures.show(saturation, _("Saturated and dead units per layer"), "saturation", configs)
+        title = _("Hidden activations at init")
         at_init = charts.activation_histogram_chart(
             compare.activations_at_init_table(results),
             title=title,
@@ -240,29 +264,38 @@ def saturation_view(
 def init_view(config: cfg.RunConfig, figures: Figures | None = None) -> None:
     picture = init_only(config)
     if pd.isna(picture.saturated_share):
-        saturation = f"{config.activation} does not saturate"
+        saturation = _("{activation} does not saturate").format(activation=config.activation)
     else:
-        saturation = f"**{picture.saturated_share:.0%}** of outputs saturated"
+        saturation = _("**{share}** of outputs saturated").format(
+            share=f"{picture.saturated_share:.0%}"
+        )
     st.markdown(
-        f"**At init, no training** — first layer ({config.kernel_initializer}, "
-        f"{config.activation}) fed uniform random pixels in [0, 1): {saturation}; "
-        f"pre-activation std {picture.measured_preactivation_std:.3g} (expected "
-        f"√(fan_in·E[x²])·std(W) = {picture.expected_preactivation_std:.3g})."
+        _(
+            "**At init, no training** — first layer ({initializer}, {activation}) fed uniform "
+            "random pixels in [0, 1): {saturation}; pre-activation std {measured} (expected "
+            "√(fan_in·E[x²])·std(W) = {expected})."
+        ).format(
+            initializer=config.kernel_initializer,
+            activation=config.activation,
+            saturation=saturation,
+            measured=f"{picture.measured_preactivation_std:.3g}",
+            expected=f"{picture.expected_preactivation_std:.3g}",
+        )
     )
     values = pd.DataFrame({"value": picture.outputs.ravel()})
     band, bins = probes.saturation_band(config.activation), probes.ACTIVATION_RANGES
     chart = charts.values_histogram_chart(
-        values, "first-layer output", band, bins.get(config.activation)
+        values, _("first-layer output"), band, bins.get(config.activation)
     )
-    title = "First layer at init on uniform random pixels"
-    (figures or Figures()).show(chart, title, "first_layer_at_init", {"the controls": config})
+    title = _("First layer at init on uniform random pixels")
+    (figures or Figures()).show(chart, title, "first_layer_at_init", {_(THE_CONTROLS): config})
 
 
 def gradients_view(results: dict[str, training.RunResult], figures: Figures) -> None:
     diverged_banner(results)
-    st.caption("On the last step before each checkpoint: ‖∇W‖ and ‖ΔW‖/‖W‖ for every kernel.")
+    st.caption(_("On the last step before each checkpoint: ‖∇W‖ and ‖ΔW‖/‖W‖ for every kernel."))
     chart = charts.gradients_chart(compare.layers_table(results))
-    title = "Gradient norms and update sizes per kernel"
+    title = _("Gradient norms and update sizes per kernel")
     figures.show(chart, title, "gradients", configs_of(results))
 
 
@@ -270,7 +303,7 @@ def data_view(config: cfg.RunConfig) -> None:
     data = runs.load(config.dataset)
     if data is None:
         return
-    st.caption(f"{config.dataset} from {data.source}")
+    st.caption(_("{dataset} from {source}").format(dataset=config.dataset, source=data.source))
     if data.note:
         st.caption(data.note)
     st.image(
@@ -279,7 +312,8 @@ def data_view(config: cfg.RunConfig) -> None:
         caption=[str(int(label)) for label in data.train_labels[:16]],
     )
     chart = charts.pixel_histogram_chart(pixel_histogram(config, data.train_images))
-    Figures().show(chart, "Pixel values the first layer sees", "pixels", {"the controls": config})
+    title = _("Pixel values the first layer sees")
+    Figures().show(chart, title, "pixels", {_(THE_CONTROLS): config})
 
 
 RUN_VIEWS = {
