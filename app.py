@@ -39,10 +39,17 @@ def start_actions(choice: sidebar.SidebarChoice) -> None:
             PRESETS[key].title: sidebar.quick_look(PRESETS[key].config, choice.quick)
             for key in choice.comparison_set
         }
-        runs.start(configs, puzzles.COMPARISON_SET, then={"selected_keys": list(configs.values())})
+        runs.start(
+            configs,
+            puzzles.COMPARISON_SET,
+            then={"selected_keys": list(configs.values())},
+            seeds=choice.seeds,
+        )
     elif choice.pressed and choice.config is not None:
         if trains(choice.config):
-            runs.start({"": choice.config}, then={"selected_keys": [choice.config]})
+            runs.start(
+                {"": choice.config}, then={"selected_keys": [choice.config]}, seeds=choice.seeds
+            )
         else:  # B1 looks at the network at init: the Summary shows it
             st.session_state["selected_keys"] = []
 

@@ -906,3 +906,40 @@ def loss_gap_chart(df: pd.DataFrame, runs: Sequence[str] | None = None) -> alt.C
         .encode(x=alt.X("step:Q", title="training step"), y=y, color=color, tooltip=tooltip)
         .properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
     )
+
+# Seed bands: `curves_chart` of the seeds' mean, over each run's min–max band of validation.
+def band_curves_chart(
+    df: pd.DataFrame, coincident: pd.DataFrame | None = None
+) -> alt.VConcatChart | alt.Chart:
+    """Columns of `curves_chart` (value = the mean over seeds) plus low and high, the seeds'
+    range at each checkpoint. The band is drawn for validation only, so the panel stays
+    readable; the train curve is the seeds' mean."""
+    chart = curves_chart(df.drop(columns=["low", "high", "seeds"], errors="ignore"), coincident)
+    if not isinstance(chart, alt.VConcatChart):
+        return chart
+    runs = _runs(df)
+    metrics = ["loss", "accuracy"][-len(chart.vconcat) :]
+    panels = []
+    for panel, metric in zip(chart.vconcat, metrics, strict=True):
+        band = df[(df["metric"] == metric) & (df["split"] == "validation")]
+        band = band[np.isfinite(band["low"]) & np.isfinite(band["high"])]
+        if metric == "loss":
+            band = band[band["low"] > 0]
+            scale = alt.Scale(type="log")
+        else:
+            scale = alt.Scale(domain=[0, 1], clamp=True)
+        area = (
+            alt.Chart(band)
+            .mark_area(opacity=BAND_OPACITY, clip=True)
+            .encode(
+                x=alt.X("epoch:Q"),
+                y=alt.Y("low:Q", scale=scale),
+                y2="high:Q",
+                color=_run_color(runs),  # the lines' scale and legend (legend=False drops it)
+            )
+        )
+        panels.append(alt.layer(area, panel))
+    return alt.vconcat(*panels)
+
+
+BAND_OPACITY = 0.2  # a seed band under its mean line

@@ -108,6 +108,7 @@ MAX_EPOCHS = 50
 MAX_BATCH_SIZE = 4096
 MAX_TOTAL_STEPS = 200_000  # keeps one run within a shared host's CPU share
 MAX_SEED = 2**31 - 1
+MAX_SEEDS = 8  # a seed band: 1 to 8 seeds of one set-up, trained together
 
 
 @dataclasses.dataclass(frozen=True)

@@ -38,7 +38,7 @@ import tensorflow as tf
 
 from explorer import train as training  # its TRAINERS at call time (tests swap the pool)
 from explorer.budget import checkpoint_steps, max_steps_per_call
-from explorer.config import MAX_SEED, RunConfig
+from explorer.config import MAX_SEED, MAX_SEEDS, RunConfig
 from explorer.data import Dataset
 from explorer.model import (
     IMAGE_PIXELS,
@@ -75,7 +75,6 @@ GROUP_FIELDS = (
     "epochs",
     "checkpoints_per_epoch",
 )
-MAX_SEEDS = 8  # seed bands: 1 to 8 seeds of one set-up
 # Runs in one compiled program: each adds its own copy of the step to it, so compilation grows
 # with the count (seconds for a dozen A1 runs). A sweep's largest count.
 MAX_GROUP_RUNS = 12

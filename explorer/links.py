@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from explorer import config as cfg
 from explorer.i18n import N_, LazyText, _, lazy_gettext
 from explorer.presets import PRESETS
-from explorer.setups import LAB_SETUPS, Rule, choices
+from explorer.setups import LAB_SETUPS, Rule, choices, number
 
 CUSTOM = N_("Custom")  # the preset picker's choice (and URL text) for a set-up that is no preset
 MAX_TEXT = 200  # longer values are refused: no control of this app needs more
@@ -84,6 +84,7 @@ RULES: dict[str, Rule] = {
         _flag,
         lambda value: True,
     ),
+    "seeds": number(1, cfg.MAX_SEEDS, whole=True),  # a seed band's size
     **{name: _config_field(name) for name in cfg.FIELD_NAMES},
     **{key: rule for setup in LAB_SETUPS for key, (_, rule) in setup.rules().items()},
 }

@@ -89,6 +89,20 @@ def session_runs() -> collections.OrderedDict[RunConfig, training.RunResult]:
     return st.session_state.setdefault("runs", collections.OrderedDict())
 
 
+def session_bands() -> dict[RunConfig, tuple[RunConfig, ...]]:
+    """Seed bands trained in this session: the first seed's set-up -> every seed's."""
+    return st.session_state.setdefault("bands", {})
+
+
+def band(config: RunConfig) -> list[training.RunResult] | None:
+    """The seeds of `config`'s band, when `config` is a band's first seed and all are kept."""
+    members = session_bands().get(config, ())
+    kept = session_runs()
+    if len(members) < 2 or any(member not in kept for member in members):
+        return None
+    return [kept[member] for member in members]
+
+
 def run_names() -> dict[RunConfig, str]:
     """Each kept run's name: given once when it is first kept (or renamed), never recomputed."""
     return st.session_state.setdefault("run_names", {})
@@ -139,6 +153,7 @@ def start(
     then: dict | None = None,
     names: dict[RunConfig, str] | None = None,
     labels_name_new_runs: bool = False,
+    seeds: int = 1,
 ) -> bool:
     """Make `configs` the session's batch, unless the budget refuses it (the message is shown).
 
@@ -146,8 +161,19 @@ def start(
     A new action replaces the session's old one. `then` is put into the session state once every
     run has its result (a lab's record of what it trained, the runs to select). `names` rename
     runs (a link's names); with `labels_name_new_runs`, a run kept for the first time is named by
-    its label (a lab's "learning_rate = 0.01").
+    its label (a lab's "learning_rate = 0.01"). With `seeds` > 1 each set-up trains that many
+    seeds (its own seed first), kept as one band.
     """
+    bands = {}
+    if seeds > 1:
+        from explorer import group
+
+        bands = {config: tuple(group.seed_configs(config, seeds)) for config in configs.values()}
+        configs = {
+            (f"{label} · seed {member.seed}" if label else f"seed {member.seed}"): member
+            for label, config in configs.items()
+            for member in bands[config]
+        }
     to_train = [config for config in configs.values() if finished(config) is None]
     refusal = budget.over_budget(to_train, what)
     if refusal:
@@ -156,7 +182,12 @@ def start(
     if labels_name_new_runs:
         fresh = {config: label for label, config in configs.items() if config not in run_names()}
         names = {**fresh, **(names or {})}
-    st.session_state["batch"] = {"configs": dict(configs), "then": then or {}, "names": names}
+    st.session_state["batch"] = {
+        "configs": dict(configs),
+        "then": then or {},
+        "names": names,
+        "bands": bands,
+    }
     st.session_state.pop("stopped", None)
     return True
 
@@ -219,6 +250,11 @@ def run_pending() -> dict[str, training.RunResult] | None:
     names = batch.get("names") or {}
     for result in results.values():
         remember(result, names.get(result.config))
+    for base, members in batch.get("bands", {}).items():
+        session_bands()[base] = members
+        named = run_names()
+        for member in members[1:]:  # "A1 scaled inputs · seed 1": its band's name, its seed
+            named[member] = f"{named[base]} · seed {member.seed}"
     st.session_state.update(batch["then"])
     return results
 

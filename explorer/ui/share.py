@@ -57,6 +57,8 @@ def link_query(view: str, configs: Sequence[RunConfig] = (), quiz: bool = False)
         tokens if view not in TRAINED_LABS else (),
         names if view not in TRAINED_LABS else (),
     )
+    if choice.seeds != 1:
+        query["seeds"] = str(choice.seeds)
     if quiz:
         query["quiz"] = "true"
     return query, left_out
@@ -122,4 +124,5 @@ def reopen_link(choice: sidebar.SidebarChoice) -> None:
             LINKS_RUNS,
             then={"selected_keys": list(configs.values())},
             names=names,
+            seeds=choice.seeds,
         )

@@ -36,6 +36,7 @@ class SidebarChoice:
     problems: tuple[str, ...]  # markdown, when the controls describe no valid set-up
     pressed: bool  # Train
     comparison_set: tuple[str, ...] | None  # a set's "Train … and compare" button
+    seeds: int = 1  # each set-up trains with this many seeds, shown as one band
 
     @property
     def config(self) -> cfg.RunConfig | None:
@@ -97,7 +98,7 @@ def sync_preset() -> None:
 
 
 # Preset picker, set buttons and the quick-look switch; returns (preset, quick, set pressed).
-def preset_ui() -> tuple[str, bool, tuple[str, ...] | None]:
+def preset_ui() -> tuple[str, bool, int, tuple[str, ...] | None]:
     options = [CUSTOM, *PRESETS]
     named_choice(
         st.sidebar,
@@ -123,12 +124,26 @@ def preset_ui() -> tuple[str, bool, tuple[str, ...] | None]:
         bind="query-params",
         help=_("For a hosted app on a small CPU share. Off: presets run at their sources' size."),
     )
+    seeds = st.sidebar.number_input(
+        _("Seeds per set-up"),
+        min_value=1,
+        max_value=cfg.MAX_SEEDS,
+        value=1,
+        step=1,
+        key="seeds",
+        bind="query-params",
+        help=_(
+            "One run is no verdict: with several seeds (each its own initial weights and "
+            "shuffle) every view shows the band, and comparisons say whether a difference "
+            "exceeds the seed spread. The seeds train together, in one compiled program."
+        ),
+    )
     chosen_set = None
     for name, keys in COMPARISON_SETS.items():
         label = _("Train {presets} and compare").format(presets=", ".join(keys))
         if key in keys and st.sidebar.button(label, key=f"train_set_{name}", width="stretch"):
             chosen_set = keys
-    return key, quick, chosen_set
+    return key, quick, int(seeds), chosen_set
 
 
 def _choice(container, name: str, label: str, options, help_text: str | None = None):
@@ -284,7 +299,7 @@ def sidebar_ui() -> SidebarChoice:
     """Draw the sidebar; return what it says."""
     language.language_ui()
     preset_from_link()
-    preset, quick, chosen_set = preset_ui()
+    preset, quick, seeds, chosen_set = preset_ui()
     values, pressed = controls_ui()
     controls, problems = config_from_values(values)
-    return SidebarChoice(preset, quick, controls, tuple(problems), pressed, chosen_set)
+    return SidebarChoice(preset, quick, controls, tuple(problems), pressed, chosen_set, seeds)

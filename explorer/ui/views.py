@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer import charts, compare, diagnosis, downloads, export, probes
+from explorer import bands, charts, compare, diagnosis, downloads, export, probes
 from explorer import config as cfg
 from explorer import train as training
 from explorer.i18n import N_, _
@@ -90,9 +90,56 @@ def init_only(config: cfg.RunConfig) -> probes.InitActivations:
 
 
 def labelled_runs() -> dict[str, training.RunResult]:
-    """Every finished run of the session, by its name (given once; see `runs.remember`)."""
-    names = runs.run_names()
-    return {names[config]: result for config, result in runs.session_runs().items()}
+    """Every finished run of the session, by its name (given once; see `runs.remember`); a seed
+    band is one entry, its first seed's, named with its size."""
+    names, kept = runs.run_names(), runs.session_runs()
+    in_bands = {
+        member
+        for config in kept
+        if runs.band(config)
+        for member in runs.session_bands()[config][1:]
+    }
+    entries = {}
+    for config, result in kept.items():
+        if config in in_bands:
+            continue
+        seeds = runs.band(config)
+        name = names[config]
+        if seeds:
+            name = _("{name} · {count} seeds").format(name=name, count=len(seeds))
+        entries[name] = result
+    return entries
+
+
+SEED_BAND = N_("every seed: the band")
+
+
+# With seed bands among the runs: show the band, or one seed of each band.
+def seed_picker(selected: dict[str, training.RunResult]):
+    """(bands by label, the runs to draw): a band's chosen seed, or its first seed with the
+    band drawn where the view can (curves, the Summary)."""
+    bands = {label: runs.band(result.config) for label, result in selected.items()}
+    bands = {label: members for label, members in bands.items() if members}
+    if not bands:
+        return {}, selected
+    largest = max(len(members) for members in bands.values())
+    options = [SEED_BAND, *range(largest)]
+    shown = st.segmented_control(
+        _("Seeds shown"),
+        options,
+        default=SEED_BAND,
+        format_func=lambda option: (
+            _(SEED_BAND) if option == SEED_BAND else _("seed #{number}").format(number=option + 1)
+        ),
+        key="seed_shown",
+    )
+    if shown in (None, SEED_BAND):
+        return bands, selected
+    picked = {
+        label: (bands[label][min(shown, len(bands[label]) - 1)] if label in bands else result)
+        for label, result in selected.items()
+    }
+    return {}, picked
 
 
 # A popover to rename one of the session's runs; the new name travels in the share link.
@@ -151,9 +198,14 @@ def run_views(view: str, init_config: cfg.RunConfig) -> None:
             rename_ui(kept)
     if not quiz.gate(selected):
         return
+    bands, selected = seed_picker(selected)
     row, figures = st.container(), Figures()  # the row is filled once the figures are drawn
+    if bands and view not in ("Summary", "Curves"):
+        st.caption(_("Each band's first seed is drawn here; pick a seed above to see another."))
     if view == "Summary":
-        summary_view(selected, init_config, figures)
+        summary_view(selected, init_config, figures, bands)
+    elif view == "Curves" and bands:
+        curves_view(selected, figures, bands)
     elif view == "Saturation":
         saturation_view(selected, init_config, figures)
     elif not selected and not runs.data_error_shown():  # the data's message says it all
@@ -183,8 +235,12 @@ def view_tables(view: str, results: dict[str, training.RunResult]) -> dict[str, 
 
 
 def summary_view(
-    results: dict[str, training.RunResult], init_config: cfg.RunConfig, figures: Figures
+    results: dict[str, training.RunResult],
+    init_config: cfg.RunConfig,
+    figures: Figures,
+    seed_bands: dict[str, list[training.RunResult]] | None = None,
 ) -> None:
+    seed_bands = seed_bands or {}
     if not results and not trains(init_config):
         st.info(_(NOTHING_TO_TRAIN))
         init_view(init_config, figures)
@@ -194,6 +250,10 @@ def summary_view(
         st.markdown(f"#### {label}")
         st.caption(downloads.setup_words(result.config))
         left, right = st.columns([2, 3])
+        if label in seed_bands:
+            table = bands.summary_table(seed_bands[label])
+            left.dataframe(table, hide_index=True, width="stretch")
+            right.caption(_("The diagnosis of the band's first seed:"))
         left.dataframe(diagnosis.summary_table(result), hide_index=True, width="stretch")
         left.download_button(
             _("Download as Keras script"),
@@ -203,12 +263,34 @@ def summary_view(
             key=f"script_{label}",
         )
         right.markdown("\n".join(f"- {finding}" for finding in diagnosis.diagnose(result)))
+    if len(results) > 1 and seed_bands:
+        st.markdown(_("#### Differences against the seed spread"))
+        (first, first_members), *others = [
+            (label, seed_bands.get(label, [result])) for label, result in results.items()
+        ]
+        st.markdown(
+            "\n".join(
+                f"- {bands.difference_words(label, members, first, first_members)}"
+                for label, members in others
+            )
+        )
 
 
-def curves_view(results: dict[str, training.RunResult], figures: Figures) -> None:
+def curves_view(
+    results: dict[str, training.RunResult],
+    figures: Figures,
+    seed_bands: dict[str, list[training.RunResult]] | None = None,
+) -> None:
     diverged_banner(results)
     configs = configs_of(results)
-    figures.show(curves(results), _("Loss and accuracy"), "curves", configs)
+    if seed_bands:
+        every = {label: seed_bands.get(label, [result]) for label, result in results.items()}
+        table = bands.band_curves_table(every)
+        chart = charts.band_curves_chart(table, compare.coinciding_runs(table))
+        title = _("Loss and accuracy: the seeds' mean, validation's min–max band shaded")
+        figures.show(chart, title, "curves", configs)
+    else:
+        figures.show(curves(results), _("Loss and accuracy"), "curves", configs)
     st.caption(
         _(
             "Every training step's loss: the first hundred steps show whether a run starts well "
