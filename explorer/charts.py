@@ -10,16 +10,24 @@ blown-up run leaves it; every log axis has explicit, labelled ticks in one forma
 Every view asks for width="container" with a fixed height, so `st.altair_chart(chart,
 use_container_width=True)` (or width="stretch") fills the column; multi-panel charts are vertical
 stacks, which Streamlit stretches, rather than facets or side-by-side panels, which it cannot.
+Every word a chart shows (titles, axes, legends, tooltips, notes) is in the reader's language,
+translated when the chart is built (`_()`; constants are marked with `N_`); the data keep their
+identifiers, except the few values a legend or a tooltip shows as words (train, validation,
+trained, diverged). In English a spec is what it was before translation: a field titled by its
+own name gets no title (`_title`, `_tip`).
 """
 
 from __future__ import annotations
 
 import json
+import string
 from collections.abc import Sequence
 
 import altair as alt
 import numpy as np
 import pandas as pd
+
+from explorer.i18n import N_, _
 
 HEIGHT = 300  # single-panel charts
 PANEL_HEIGHT = 240  # each panel of a stacked chart
@@ -51,19 +59,21 @@ DASH_LEGEND = alt.Legend(
     orient="bottom", symbolType="stroke", symbolStrokeColor="#555", symbolStrokeWidth=2
 )
 RUN_SCHEME = "tableau10"  # distinct hues; Streamlit's theme would otherwise start with two blues
-PREACTIVATION_TITLE = "first-layer pre-activation z = x·W + b"
+# Words below are English messages of the catalog: `_()` them where a chart shows them.
+PREACTIVATION_TITLE = N_("first-layer pre-activation z = x·W + b")
 SATURATION_MEASURES = {
-    "saturated_share": "saturated (sigmoid/tanh)",
-    "dead_share": "dead units (ReLU-like)",
+    "saturated_share": N_("saturated (sigmoid/tanh)"),
+    "dead_share": N_("dead units (ReLU-like)"),
 }
 SWEEP_METRICS = {
-    "val_accuracy": "validation accuracy",
-    "val_loss": "validation loss",
-    "saturation_at_init": "saturated share at init",
-    "dead_at_init": "dead units at init",
+    "val_accuracy": N_("validation accuracy"),
+    "val_loss": N_("validation loss"),
+    "saturation_at_init": N_("saturated share at init"),
+    "dead_at_init": N_("dead units at init"),
 }
 SHARE_WORDS = ("accuracy", "saturat", "share", "dead")  # metrics shown as percentages on 0–1
-STATUS = ["trained", "diverged"]
+STATUS = [N_("trained"), N_("diverged")]  # a sweep's legend: the status column's words
+SPLITS = {"train": N_("train"), "validation": N_("validation")}  # the curves' dash legend
 BIN_TIPS = (("bin_start", "from"), ("bin_end", "to"))  # histogram tooltip fields and titles
 LABEL_COLOR = "#444"
 GAP_FLOOR = 1e-9  # a gap of exactly 0 (bit-identical twins) is drawn here on the log axis
@@ -73,7 +83,7 @@ OVERFLOW_BINS, OVERFLOW_GAP = 2.0, 0.5
 OFF_SCALE_NOTE = 0.005  # an off-scale share from 0.5% is written on the chart
 OFF_SCALE_FILL = "#eeeeee"  # the strip behind the end bars
 OFF_SCALE_STROKE = "#555"  # end bars have a dashed dark outline; bins have none
-OFF_SCALE_TIP = "beyond the bins (±inf included); NaN values count as off scale too"
+OFF_SCALE_TIP = N_("beyond the bins (±inf included); NaN values count as off scale too")
 HEADROOM = 1.08  # a histogram's y axis ends 8% above its tallest bar, so that bar's top shows
 VALUE_BINS = 20  # values_histogram_chart: 0.05 wide on [0, 1], aligned with sigmoid's band
 LINE_HEIGHT = 16  # pixels between the lines of a chart's text notes
@@ -81,6 +91,33 @@ LINE_HEIGHT = 16  # pixels between the lines of a chart's text notes
 # container plus its axes (it overflows), and a single view shrinks its plot to fit the legend
 # into `height`.
 FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
+
+
+# A field's title in the reader's language, where the language changes it.
+def _title(message: str) -> dict[str, str]:
+    """{"title": _(message)}, or {} where the translation is `message` itself: in English the
+    field keeps its own name as its title, and the spec stays as it was."""
+    shown = _(message)
+    return {"title": shown} if shown != message else {}
+
+
+# A tooltip field titled in the reader's language (see `_title`).
+def _tip(shorthand: str, message: str, **options) -> alt.Tooltip | str:
+    """`shorthand` itself when there is nothing to add."""
+    titled = {**_title(message), **options}
+    return alt.Tooltip(shorthand, **titled) if titled else shorthand
+
+
+# A message with {fields} as a Vega expression: its text quoted, its fields the given expressions.
+def _vega_text(message: str, **fields: str) -> str:
+    """_vega_text("step {step}", step="datum.step") == "'step ' + datum.step"."""
+    parts = []
+    for text, name, _spec, _conversion in string.Formatter().parse(message):
+        if text:
+            parts.append("'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'")
+        if name is not None:
+            parts.append(fields[name])
+    return " + ".join(parts)
 
 
 # Keeps the named columns and drops rows whose `finite`/`positive` columns cannot be plotted.
@@ -117,7 +154,7 @@ def _run_color(runs: Sequence[str], legend: bool = True) -> alt.Color:
     """Encodes the `run` column."""
     legend_spec = RUN_LEGEND if legend else None
     scale = alt.Scale(domain=list(runs), scheme=RUN_SCHEME)
-    return alt.Color("run:N", title="run", scale=scale, legend=legend_spec)
+    return alt.Color("run:N", title=_("run"), scale=scale, legend=legend_spec)
 
 
 # True for metric names best shown as a percentage on a 0–1 axis.
@@ -127,12 +164,12 @@ def _is_share(name: object) -> bool:
 
 
 # A placeholder that still serializes, for frames with nothing plottable.
-def _no_data(message: str = "no data") -> alt.Chart:
-    """Takes no frame: one text mark."""
+def _no_data(message: str | None = None) -> alt.Chart:
+    """Takes no frame: one text mark ("no data" unless `message` says otherwise)."""
     return (
-        alt.Chart(pd.DataFrame({"message": [message]}))
+        alt.Chart(pd.DataFrame({"message": [_("no data") if message is None else message]}))
         .mark_text(size=14, color="gray")
-        .encode(text="message:N", tooltip=alt.Tooltip("message:N", title="note"))
+        .encode(text="message:N", tooltip=alt.Tooltip("message:N", title=_("note")))
         .properties(width="container", height=60)
     )
 
@@ -150,7 +187,7 @@ def _epoch_lines(
     return (
         alt.Chart(frame)
         .mark_line(point=POINTS, strokeWidth=1.5, clip=True)  # nothing drawn past an axis
-        .encode(x=alt.X("epoch:Q", title="epoch"), y=y, color=_run_color(runs), **encoding)
+        .encode(x=alt.X("epoch:Q", title=_("epoch")), y=y, color=_run_color(runs), **encoding)
         .encode(tooltip=tooltip)
         .properties(width="container", height=PANEL_HEIGHT)
     )
@@ -159,17 +196,26 @@ def _epoch_lines(
 # Common tooltip fields: run, step, epoch, then the given extras.
 def _tooltip(*extra: alt.Tooltip | str) -> list:
     """Needs run, step, epoch."""
-    step, epoch = alt.Tooltip("step:Q", format=","), alt.Tooltip("epoch:Q", format=".2f")
-    return ["run:N", step, epoch, *extra]
+    step = alt.Tooltip("step:Q", format=",", **_title(N_("step")))
+    epoch = alt.Tooltip("epoch:Q", format=".2f", **_title(N_("epoch")))
+    return [_tip("run:N", N_("run")), step, epoch, *extra]
 
 
 # Light-grey rectangles over the saturated tails x < low and x > high, full panel height.
 def _band_layer(low: float, high: float, x_min: float, x_max: float) -> alt.Chart:
     """Takes no frame: builds its own two rows (start, end, tail)."""
     band = pd.DataFrame(
-        {"start": [min(x_min, low), high], "end": [low, max(x_max, high)], "tail": ["low", "high"]}
+        {
+            "start": [min(x_min, low), high],
+            "end": [low, max(x_max, high)],
+            "tail": [_("low"), _("high")],
+        }
     )
-    tooltip = [alt.Tooltip("tail:N", title="saturated tail"), "start:Q", "end:Q"]
+    tooltip = [
+        alt.Tooltip("tail:N", title=_("saturated tail")),
+        _tip("start:Q", N_("start")),
+        _tip("end:Q", N_("end")),
+    ]
     return (
         alt.Chart(band)
         .mark_rect(color=BAND_COLOR, opacity=0.5)
@@ -247,7 +293,7 @@ def _bin_text(side: str, start: float, end: float) -> str:
         return f"< {_number(end)}"
     if side == "above":
         return f"> {_number(start)}"
-    return f"{_number(start)} to {_number(end)}"
+    return _("{start} to {end}").format(start=_number(start), end=_number(end))
 
 
 # Histogram rows placed for drawing: bins where they are, off-scale counts as end bars.
@@ -334,7 +380,7 @@ def _end_strips(data: pd.DataFrame) -> pd.DataFrame:
     ends["center"] = (ends["x_start"] + ends["x_end"]) / 2
     ends["start"] = np.where(below, low, ends["edge"])
     ends["end"] = np.where(below, ends["edge"], high)
-    ends["off_scale"] = OFF_SCALE_TIP
+    ends["off_scale"] = _(OFF_SCALE_TIP)
     return ends[["side", "center", "start", "end", "range", "off_scale"]].reset_index(drop=True)
 
 
@@ -356,23 +402,27 @@ def _histogram_layers(
         alt.Chart(inside)
         .mark_bar(opacity=OPACITY, orient="vertical")  # x/x2 alone would make it horizontal
         .encode(x=x, x2="x_end:Q", y=y, color=_run_color(runs))
-        .encode(tooltip=["run:N", alt.Tooltip("range:N", title="bin"), shown])
+        .encode(tooltip=[_tip("run:N", N_("run")), alt.Tooltip("range:N", title=_("bin")), shown])
     ]
     if ends.empty:
         return [], bars
     strip = (
         alt.Chart(_end_strips(data))
         .mark_rect(color=OFF_SCALE_FILL)
-        .encode(x="start:Q", x2="end:Q", tooltip=["range:N", "off_scale:N"])
+        .encode(
+            x="start:Q",
+            x2="end:Q",
+            tooltip=[_tip("range:N", N_("range")), _tip("off_scale:N", N_("off scale"))],
+        )
     )
-    share = alt.Tooltip("share:Q", title="share of values", format=".2%")
-    count = alt.Tooltip("count:Q", format=",")
+    share, off = alt.Tooltip("share:Q", title=_("share of values"), format=".2%"), _("off scale")
+    count = alt.Tooltip("count:Q", format=",", **_title(N_("count")))
     end_style = {"stroke": OFF_SCALE_STROKE, "strokeDash": [4, 2], "strokeWidth": 1.2}
     bars.append(
         alt.Chart(ends)
         .mark_bar(opacity=OPACITY, orient="vertical", **end_style)
         .encode(x=x, x2="x_end:Q", y=y, color=_run_color(runs))
-        .encode(tooltip=["run:N", alt.Tooltip("range:N", title="off scale"), count, share])
+        .encode(tooltip=[_tip("run:N", N_("run")), alt.Tooltip("range:N", title=off), count, share])
     )
     return [strip], bars
 
@@ -385,9 +435,9 @@ def _off_scale_notes(data: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     shares = shares[shares["off_scale"] >= OFF_SCALE_NOTE]
     several = data["run"].nunique() > 1
     shares["text"] = [
-        f"{run}: {_percent(share)} off scale"
+        _("{run}: {share} off scale").format(run=run, share=_percent(share))
         if several
-        else f"{_percent(share)} of values off scale"
+        else _("{share} of values off scale").format(share=_percent(share))
         for run, share in zip(shares["run"], shares["off_scale"], strict=True)
     ]
     by = [key for key in keys if key not in ("run", "layer")]
@@ -416,7 +466,10 @@ def _note_layer(
             y=alt.Y("y_pixel:Q", scale=None, axis=None),
             text="text:N",
             color=_run_color(runs, legend=False),
-            tooltip=[alt.Tooltip("text:N", title="note"), alt.Tooltip("tip:N", title="why")],
+            tooltip=[
+                alt.Tooltip("text:N", title=_("note")),
+                alt.Tooltip("tip:N", title=_("why")),
+            ],
         )
     )
 
@@ -453,11 +506,11 @@ def _off_scale_marks(
     low, high = y.to_dict()["scale"]["domain"]
     values = data[field]
     lines = [
-        (run, f"off scale: {run} reaches {_number(top)}")
+        (run, _("off scale: {run} reaches {value}").format(run=run, value=_number(top)))
         for run, top in data[values > high].groupby("run", sort=False)[field].max().items()
     ]
     lines += [
-        (run, f"off scale: {run} falls to {_number(bottom)}")
+        (run, _("off scale: {run} falls to {value}").format(run=run, value=_number(bottom)))
         for run, bottom in data[values < low].groupby("run", sort=False)[field].min().items()
     ]
     lines += list(notes)
@@ -468,7 +521,7 @@ def _off_scale_marks(
     if len(off):
         off["edge"] = np.where(off["side"] == "above", high, low)
         shapes = alt.Scale(domain=list(OFF_SCALE_SHAPES), range=list(OFF_SCALE_SHAPES.values()))
-        tip = alt.Tooltip(f"{field}:Q", title="loss (off scale)", format=".3g")
+        tip = alt.Tooltip(f"{field}:Q", title=_("loss (off scale)"), format=".3g")
         layers.append(
             alt.Chart(off)
             .mark_point(filled=True, size=50, opacity=0.8)
@@ -477,11 +530,12 @@ def _off_scale_marks(
                 y=alt.Y("edge:Q", scale=y["scale"], axis=y["axis"], title=y["title"]),
                 color=_run_color(runs, legend=False),
             )
-            .encode(shape=alt.Shape("side:N", scale=shapes, legend=None), tooltip=["run:N", tip])
+            .encode(shape=alt.Shape("side:N", scale=shapes, legend=None))
+            .encode(tooltip=[_tip("run:N", N_("run")), tip])
         )
     if lines:
         frame = pd.DataFrame(lines, columns=["run", "text"]).assign(line=range(len(lines)))
-        tip = "the loss axis spans the runs that learned"
+        tip = _("the loss axis spans the runs that learned")
         layers.append(_note_layer(frame, runs, tip, bottom=height))
     return layers
 
@@ -500,19 +554,23 @@ def curves_chart(
     data = _clean(df, [*columns, "diverged"] if has_flag else columns, finite=["epoch", "value"])
     if data.empty:
         return _no_data()
-    runs, split = _runs(df), alt.Scale(domain=["train", "validation"])
-    dash = alt.StrokeDash("split:N", title="split", scale=split, legend=DASH_LEGEND)
-    tooltip = _tooltip("split:N", alt.Tooltip("value:Q", format=".4g"))
+    splits = {value: _(words) for value, words in SPLITS.items()}
+    data["split"] = data["split"].replace(splits)  # the legend and tooltips show the words
+    runs, split = _runs(df), alt.Scale(domain=list(splits.values()))
+    dash = alt.StrokeDash("split:N", title=_("split"), scale=split, legend=DASH_LEGEND)
+    value = alt.Tooltip("value:Q", format=".4g", **_title(N_("value")))
+    tooltip = _tooltip(_tip("split:N", N_("split")), value)
     loss = data[(data["metric"] == "loss") & (data["value"] > 0)]
     accuracy = data[data["metric"] == "accuracy"]
-    share_y = alt.Y("value:Q", title="accuracy", scale=alt.Scale(domain=[0, 1], clamp=True))
+    share_y = alt.Y("value:Q", title=_("accuracy"), scale=alt.Scale(domain=[0, 1], clamp=True))
     accuracy_panel = _epoch_lines(accuracy, runs, share_y.axis(format="%"), tooltip, dash)
     if loss.empty:
         return alt.vconcat(accuracy_panel)
-    log_y = _loss_y(loss, "value", "loss (log scale)")
+    log_y = _loss_y(loss, "value", _("loss (log scale)"))
     coincident = coincident if coincident is not None else pd.DataFrame(columns=["run"])
+    coincides = _("{run} coincides with {reference}: largest gap {gap} in loss")
     notes = [
-        (row.run, f"{row.run} coincides with {row.reference}: largest gap {gap} in loss")
+        (row.run, coincides.format(run=row.run, reference=row.reference, gap=gap))
         for row in coincident[coincident["run"].isin(loss["run"])].itertuples()
         for gap in [_number(row.loss_gap)]
     ]
@@ -534,9 +592,13 @@ def step_loss_chart(df: pd.DataFrame, max_step: int | None = None) -> alt.LayerC
     if data.empty:
         return _no_data()
     runs = _runs(df)
-    tooltip = ["run:N", alt.Tooltip("step:Q", format=","), alt.Tooltip("loss:Q", format=".4g")]
-    x = alt.X("step:Q", title="training step")
-    y = _loss_y(data, "loss", "training loss (log scale)")
+    tooltip = [
+        _tip("run:N", N_("run")),
+        alt.Tooltip("step:Q", format=",", **_title(N_("step"))),
+        alt.Tooltip("loss:Q", format=".4g", **_title(N_("loss"))),
+    ]
+    x = alt.X("step:Q", title=_("training step"))
+    y = _loss_y(data, "loss", _("training loss (log scale)"))
     line = (
         alt.Chart(data)
         .mark_line(strokeWidth=1.5, clip=True)
@@ -557,17 +619,22 @@ def preactivation_chart(df: pd.DataFrame) -> alt.LayerChart | alt.Chart:
     if data.empty:
         return _no_data()
     last = int(data["checkpoint"].max())
-    slider = alt.binding_range(min=0, max=last, step=1, name="checkpoint ")
+    slider = alt.binding_range(min=0, max=last, step=1, name=_("checkpoint") + " ")
     checkpoint = alt.param(name="checkpoint", value=0, bind=slider)
     selected = alt.datum.checkpoint == checkpoint
     runs = _runs(df)
-    background, bars = _histogram_layers(data, runs, PREACTIVATION_TITLE, "density")
-    density = alt.Tooltip("height:Q", title="density", format=".3g")
-    bars[0] = bars[0].encode(tooltip=_tooltip(alt.Tooltip("range:N", title="bin"), density))
+    background, bars = _histogram_layers(data, runs, _(PREACTIVATION_TITLE), _("density"))
+    density = alt.Tooltip("height:Q", title=_("density"), format=".3g")
+    bars[0] = bars[0].encode(tooltip=_tooltip(alt.Tooltip("range:N", title=_("bin")), density))
     # The selected checkpoint's step and epoch: one grey line when every run is at the same
     # step, else one line per run in its colour.
     shared = "datum.steps == 1"
-    text = "'step ' + format(datum.step, ',') + ' · epoch ' + format(datum.epoch, '.2f')"
+    text = _vega_text(
+        _("step {step} · epoch {epoch}"),
+        step="format(datum.step, ',')",
+        epoch="format(datum.epoch, '.2f')",
+    )
+    run_prefix = _vega_text(_("{run}: "), run="datum.run")
     label = (
         alt.Chart(data)
         .mark_text(align="left", baseline="top", fontSize=12)
@@ -577,7 +644,7 @@ def preactivation_chart(df: pd.DataFrame) -> alt.LayerChart | alt.Chart:
         .transform_window(line="row_number()")
         .transform_filter(f"!({shared}) || datum.line == 1")
         .transform_calculate(
-            text=f"({shared} ? '' : datum.run + ': ') + {text}",
+            text=f"({shared} ? '' : {run_prefix}) + {text}",
             y_pixel=f"4 + {LINE_HEIGHT} * (datum.line - 1)",
         )
         .encode(
@@ -585,13 +652,13 @@ def preactivation_chart(df: pd.DataFrame) -> alt.LayerChart | alt.Chart:
             y=alt.Y("y_pixel:Q", scale=None, axis=None),
             text="text:N",
             color=_run_color(runs).condition(test=shared, value=LABEL_COLOR),
-            tooltip=alt.Tooltip("text:N", title="checkpoint"),
+            tooltip=alt.Tooltip("text:N", title=_("checkpoint")),
         )
     )
     layers = [*background, *(bar.transform_filter(selected) for bar in bars), label]
     notes = _off_scale_notes(data, ["run", "checkpoint"])
     if len(notes):
-        tip = "outside the bins fixed at step 0, infinite or NaN"
+        tip = _("outside the bins fixed at step 0, infinite or NaN")
         layers.append(_note_layer(notes, runs, tip).transform_filter(selected))
     layered = alt.layer(*layers).add_params(checkpoint)
     return layered.properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
@@ -604,15 +671,17 @@ def preactivation_stats_chart(df: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
     stds = _clean(df, ["run", "epoch", "z_std"], finite=["epoch"], positive=["z_std"])
     if means.empty and stds.empty:
         return _no_data()
-    runs, epoch = _runs(df), alt.Tooltip("epoch:Q", format=".2f")
-    mean_tooltip = ["run:N", epoch, alt.Tooltip("z_mean:Q", title="mean of z", format=".4g")]
-    std_tooltip = ["run:N", epoch, alt.Tooltip("z_std:Q", title="std of z", format=".4g")]
+    runs = _runs(df)
+    epoch = alt.Tooltip("epoch:Q", format=".2f", **_title(N_("epoch")))
+    run, mean_title, std_title = _tip("run:N", N_("run")), _("mean of z"), _("std of z")
+    mean_tooltip = [run, epoch, alt.Tooltip("z_mean:Q", title=mean_title, format=".4g")]
+    std_tooltip = [run, epoch, alt.Tooltip("z_std:Q", title=std_title, format=".4g")]
     panels = []
     if len(means):
-        mean_y = alt.Y("z_mean:Q", title="mean of z", axis=alt.Axis(labelExpr=LOG_LABELS))
+        mean_y = alt.Y("z_mean:Q", title=mean_title, axis=alt.Axis(labelExpr=LOG_LABELS))
         panels.append(_epoch_lines(means, runs, mean_y, mean_tooltip))
     if len(stds):
-        std_y = _log_encoding(alt.Y, "z_std:Q", "std of z (log scale)", stds["z_std"])
+        std_y = _log_encoding(alt.Y, "z_std:Q", _("std of z (log scale)"), stds["z_std"])
         panels.append(_epoch_lines(stds, runs, std_y, std_tooltip))
     return alt.vconcat(*panels)
 
@@ -626,12 +695,14 @@ def saturation_chart(df: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
     data = _clean(df.assign(**absent), [*keys, *SATURATION_MEASURES], finite=["epoch"])
     long = data.melt(keys, var_name="measure", value_name="share")
     long = _clean(long, [*keys, "measure", "share"], finite=["share"])
-    long["measure"] = long["measure"].map(SATURATION_MEASURES)
+    measures = {name: _(words) for name, words in SATURATION_MEASURES.items()}
+    long["measure"] = long["measure"].map(measures)
     runs = _runs(df)
-    dash = alt.StrokeDash("layer:N", title="layer", legend=DASH_LEGEND)
-    tooltip = _tooltip("layer:N", alt.Tooltip("share:Q", format=".1%"))
+    dash = alt.StrokeDash("layer:N", title=_("layer"), legend=DASH_LEGEND)
+    share = alt.Tooltip("share:Q", format=".1%", **_title(N_("share")))
+    tooltip = _tooltip(_tip("layer:N", N_("layer")), share)
     panels = []
-    for measure in SATURATION_MEASURES.values():
+    for measure in measures.values():
         frame = long[long["measure"] == measure]
         y = alt.Y("share:Q", title=measure, scale=alt.Scale(domain=[0, 1])).axis(format="%")
         if len(frame):
@@ -643,15 +714,17 @@ def saturation_chart(df: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
 def gradients_chart(df: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
     """Columns: run, epoch, step, layer, gradient_norm, update_ratio."""
     titles = {
-        "gradient_norm": "gradient norm ‖∇W‖ (log scale)",
-        "update_ratio": "update ratio ‖ΔW‖/‖W‖ (log scale)",
+        "gradient_norm": _("gradient norm ‖∇W‖ (log scale)"),
+        "update_ratio": _("update ratio ‖ΔW‖/‖W‖ (log scale)"),
     }
+    tips = {"gradient_norm": N_("gradient norm"), "update_ratio": N_("update ratio")}
     runs = _runs(df)
-    dash = alt.StrokeDash("layer:N", title="layer", legend=DASH_LEGEND)
+    dash = alt.StrokeDash("layer:N", title=_("layer"), legend=DASH_LEGEND)
     panels = []
     for field, title in titles.items():
         frame = _clean(df, ["run", "epoch", "step", "layer", field], ["epoch"], [field])
-        tooltip = _tooltip("layer:N", alt.Tooltip(f"{field}:Q", format=".3g"))
+        shown = alt.Tooltip(f"{field}:Q", format=".3g", **_title(tips[field]))
+        tooltip = _tooltip(_tip("layer:N", N_("layer")), shown)
         if len(frame):
             y = _log_encoding(alt.Y, f"{field}:Q", title, frame[field])
             panels.append(_epoch_lines(frame, runs, y, tooltip, dash))
@@ -661,28 +734,31 @@ def gradients_chart(df: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
 # Hidden-layer activations at initialization, one panel per layer (the puzzle-B picture).
 def activation_histogram_chart(
     df: pd.DataFrame,
-    title: str = "hidden-layer activations at initialization",
+    title: str | None = None,
     saturation_band: tuple[float, float] | None = None,
 ) -> alt.VConcatChart | alt.Chart:
     """Columns: run, layer, bin_start, bin_end, density, optionally side, count, share,
     off_scale (see `probes.histogram_rows`): values beyond the bins are end bars, and a
     run's off-scale share is written on its panel when it reaches OFF_SCALE_NOTE.
     `saturation_band` (low, high) shades x < low and x > high, e.g. (0.05, 0.95) for sigmoid
-    outputs."""
+    outputs. `title` is "hidden-layer activations at initialization" unless given."""
     data = _histogram_geometry(df, ["run", "layer"], "density")
     if data.empty:
         return _no_data()
+    if title is None:
+        title = _("hidden-layer activations at initialization")
     runs, panels = _runs(df), []
     for layer in dict.fromkeys(data["layer"]):
         frame = data[data["layer"] == layer]
-        background, bars = _histogram_layers(frame, runs, f"{layer} activation", "density")
+        x_title = _("{layer} activation").format(layer=layer)
+        background, bars = _histogram_layers(frame, runs, x_title, _("density"))
         if saturation_band is not None:
             inside = frame[frame["side"] == "inside"]
             edges = inside["bin_start"].min(), inside["bin_end"].max()
             background.append(_band_layer(*saturation_band, *edges))
         notes = _off_scale_notes(frame, ["run", "layer"])
         if len(notes):
-            bars.append(_note_layer(notes, runs, "outside the bins, infinite or NaN"))
+            bars.append(_note_layer(notes, runs, _("outside the bins, infinite or NaN")))
         chart = alt.layer(*background, *bars)
         panels.append(chart.properties(width="container", height=PANEL_HEIGHT))
     return alt.vconcat(*panels, title=title).properties(autosize=FIT_WIDTH)
@@ -699,7 +775,7 @@ def _bin_values(values: np.ndarray, value_range: tuple[float, float] | None) -> 
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         value_range = (low, high) if high > low else (low - 0.5, low + 0.5)
     edges = np.linspace(*value_range, VALUE_BINS + 1)
-    counts, _ = np.histogram(finite, bins=VALUE_BINS, range=value_range)
+    counts, _edges = np.histogram(finite, bins=VALUE_BINS, range=value_range)
     below, above = np.count_nonzero(values < edges[0]), np.count_nonzero(values > edges[-1])
     total = max(values.size, 1)
     every = np.concatenate([[below], counts, [above]])
@@ -732,18 +808,17 @@ def values_histogram_chart(
     if not np.isfinite(data["value"]).any():
         return _no_data()
     if not has_run:
-        data["run"] = "values"
+        data["run"] = _("values")
     frames = [
         _bin_values(group["value"].to_numpy(), value_range).assign(run=run)
         for run, group in data.groupby("run", sort=False)
     ]
     binned = _histogram_geometry(pd.concat(frames, ignore_index=True), ["run"], "count")
     runs = _runs(data)
-    background, bars = _histogram_layers(binned, runs, x_title, "count")
-    count = alt.Tooltip("height:Q", title="count", format=",")
-    bars[0] = bars[0].encode(
-        tooltip=[*(["run:N"] if has_run else []), alt.Tooltip("range:N", title=x_title), count]
-    )
+    background, bars = _histogram_layers(binned, runs, x_title, _("count"))
+    count = alt.Tooltip("height:Q", title=_("count"), format=",")
+    run = [_tip("run:N", N_("run"))] if has_run else []
+    bars[0] = bars[0].encode(tooltip=[*run, alt.Tooltip("range:N", title=x_title), count])
     if not has_run:
         bars = [bar.encode(color=alt.value(TRAINED_COLOR)) for bar in bars]
         bars[0] = bars[0].mark_bar(opacity=0.9, orient="vertical")
@@ -754,7 +829,7 @@ def values_histogram_chart(
         )
     notes = _off_scale_notes(binned, ["run"])
     if len(notes):
-        bars.append(_note_layer(notes, runs, "beyond the bins (±inf) or NaN"))
+        bars.append(_note_layer(notes, runs, _("beyond the bins (±inf) or NaN")))
     chart = alt.layer(*background, *bars)
     return chart.properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
 
@@ -764,11 +839,12 @@ def pixel_histogram_chart(df: pd.DataFrame) -> alt.LayerChart | alt.Chart:
     """Columns: bin_start, bin_end, count, optionally run (and side, share for values beyond
     the bins, drawn as end bars)."""
     has_run = "run" in df.columns
-    data = df if has_run else df.assign(run="pixels")
+    data = df if has_run else df.assign(run=_("pixels"))
     binned = _histogram_geometry(data, ["run"], "count")
     if binned.empty:
         return _no_data()
-    background, bars = _histogram_layers(binned, _runs(data), "pixel value after scaling", "pixels")
+    x_title, y_title = _("pixel value after scaling"), _("pixels")
+    background, bars = _histogram_layers(binned, _runs(data), x_title, y_title)
     if not has_run:
         bars = [bar.encode(color=alt.value(TRAINED_COLOR)) for bar in bars]
     return alt.layer(*background, *bars).properties(
@@ -785,10 +861,13 @@ def final_metrics_chart(df: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
     runs, panels = _runs(df), []
     # The run axis keeps every run, so a diverged run shows as an empty row.
     y = alt.Y("run:N", title=None, scale=alt.Scale(domain=runs)).axis(labelLimit=400)
-    tooltip = ["run:N", "metric:N", alt.Tooltip("value:Q", format=".4g")]
+    value = alt.Tooltip("value:Q", format=".4g", **_title(N_("value")))
+    tooltip = [_tip("run:N", N_("run")), _tip("metric:N", N_("metric")), value]
     for metric in dict.fromkeys(data["metric"]):
         share = _is_share(metric)
-        x = alt.X("value:Q", title=str(metric), scale=alt.Scale(domain=[0, 1]) if share else {})
+        words = SWEEP_METRICS.get(metric)  # the name itself in English, as before
+        title = _(words) if words is not None and _(words) != words else str(metric)
+        x = alt.X("value:Q", title=title, scale=alt.Scale(domain=[0, 1]) if share else {})
         panels.append(
             alt.Chart(data[data["metric"] == metric])
             .mark_bar()
@@ -809,22 +888,23 @@ def sweep_chart(df: pd.DataFrame, knob: str, log_x: bool = False) -> alt.VConcat
         return _no_data()
     data["result"] = pd.to_numeric(data["result"], errors="coerce").astype(float)
     data["diverged"] = [False if pd.isna(flag) else bool(flag) for flag in data["diverged"]]
-    data["status"] = np.where(data["diverged"], "diverged", "trained")
+    status_words = [_(status) for status in STATUS]
+    data["status"] = np.where(data["diverged"], status_words[1], status_words[0])
     metrics = [metric for metric in SWEEP_METRICS if metric in set(data["metric"])]
     metrics += [metric for metric in dict.fromkeys(data["metric"]) if metric not in SWEEP_METRICS]
     if log_x:
         x = _log_encoding(alt.X, "value:Q", knob, data["value"])
     else:
         x = alt.X("value:Q", title=knob, scale=alt.Scale(type="linear"))
-    colors = alt.Scale(domain=STATUS, range=[TRAINED_COLOR, DIVERGED_COLOR])
-    shapes = alt.Scale(domain=STATUS, range=["circle", X_SHAPE])
+    colors = alt.Scale(domain=status_words, range=[TRAINED_COLOR, DIVERGED_COLOR])
+    shapes = alt.Scale(domain=status_words, range=["circle", X_SHAPE])
     status = {
         "color": alt.Color("status:N", title=None, scale=colors, legend=BOTTOM_LEGEND),
         "shape": alt.Shape("status:N", title=None, scale=shapes, legend=BOTTOM_LEGEND),
         "tooltip": [
             alt.Tooltip("value:Q", title=knob, format=".4g"),
-            alt.Tooltip("result:Q", format=".4g"),
-            alt.Tooltip("diverged:N"),
+            alt.Tooltip("result:Q", format=".4g", **_title(N_("result"))),
+            alt.Tooltip("diverged:N", **_title(N_("diverged"))),
         ],
     }
     panels = []
@@ -832,7 +912,8 @@ def sweep_chart(df: pd.DataFrame, knob: str, log_x: bool = False) -> alt.VConcat
         rows = data[data["metric"] == metric]
         log_y = "loss" in str(metric)
         drawable = np.isfinite(rows["result"]) & ((rows["result"] > 0) | (not log_y))
-        title = SWEEP_METRICS.get(metric, str(metric)) + (" (log scale)" if log_y else "")
+        words = _(SWEEP_METRICS[metric]) if metric in SWEEP_METRICS else str(metric)
+        title = words + (_(" (log scale)") if log_y else "")
         y = alt.Y("result:Q", title=title)
         if log_y and drawable.any():
             y = _log_encoding(alt.Y, "result:Q", title, rows.loc[drawable, "result"])
@@ -864,10 +945,13 @@ def first_step_ratio_chart(df: pd.DataFrame) -> alt.Chart:
         return _no_data()
     runs = _runs(df)
     base = 10 ** np.floor(np.log10(data["update_ratio"].min()) - 1)
-    tooltip = ["run:N", alt.Tooltip("update_ratio:Q", title="‖ΔW‖/‖W‖", format=".3g")]
+    tooltip = [
+        _tip("run:N", N_("run")),
+        alt.Tooltip("update_ratio:Q", title="‖ΔW‖/‖W‖", format=".3g"),
+    ]
     if has_ratio:
-        tooltip.append(alt.Tooltip("ratio_to_first:Q", title="× run 1", format=",.4g"))
-    title, ratios = "‖ΔW‖/‖W‖ at step 1 (log)", data["update_ratio"]
+        tooltip.append(alt.Tooltip("ratio_to_first:Q", title=_("× run 1"), format=",.4g"))
+    title, ratios = _("‖ΔW‖/‖W‖ at step 1 (log)"), data["update_ratio"]
     x = _log_encoding(alt.X, "update_ratio:Q", title, ratios, (base, ratios.max()))
     y = alt.Y("run:N", title=None, scale=alt.Scale(domain=runs)).axis(labelLimit=400)
     return (
@@ -889,12 +973,12 @@ def loss_gap_chart(df: pd.DataFrame, runs: Sequence[str] | None = None) -> alt.C
         return _no_data()
     data["shown"] = np.maximum(data["gap"].to_numpy(), GAP_FLOOR)
     tooltip = [
-        "run:N",
-        alt.Tooltip("step:Q", format=","),
-        alt.Tooltip("gap:Q", title="|loss − reference|", format=".3g"),
+        _tip("run:N", N_("run")),
+        alt.Tooltip("step:Q", format=",", **_title(N_("step"))),
+        alt.Tooltip("gap:Q", title=_("|loss − reference|"), format=".3g"),
     ]
     # A short title: Vega shrinks the plot until a rotated axis title fits its height.
-    y = _log_encoding(alt.Y, "shown:Q", "|loss − reference| (log)", data["shown"])
+    y = _log_encoding(alt.Y, "shown:Q", _("|loss − reference| (log)"), data["shown"])
     domain = list(runs) if runs is not None else _runs(df)
     legend = alt.Legend(
         orient="bottom", direction="vertical", labelLimit=600, title=None, values=_runs(data)
@@ -903,9 +987,10 @@ def loss_gap_chart(df: pd.DataFrame, runs: Sequence[str] | None = None) -> alt.C
     return (
         alt.Chart(data)
         .mark_line(strokeWidth=1.5)
-        .encode(x=alt.X("step:Q", title="training step"), y=y, color=color, tooltip=tooltip)
+        .encode(x=alt.X("step:Q", title=_("training step")), y=y, color=color, tooltip=tooltip)
         .properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
     )
+
 
 # Seed bands: `curves_chart` of the seeds' mean, over each run's min–max band of validation.
 def band_curves_chart(

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.config import RunConfig
+from explorer.i18n import _
 from explorer.presets import PRESETS, preset_key
 from explorer.train import RunResult
 
@@ -194,7 +195,9 @@ def stable_name(config: RunConfig, first: RunConfig | None, taken: Collection[st
     """
     key = preset_key(config)
     if key is not None:
-        candidates = [PRESETS[key].title, f"{PRESETS[key].title} · {config.train_samples:,} images"]
+        title = PRESETS[key].title
+        size = _("{title} · {count} images").format(title=title, count=f"{config.train_samples:,}")
+        candidates = [title, size]
     else:
         differing = [] if first is None else list(first.differences(config))
         parts = [f"{name}={_short(getattr(config, name))}" for name in differing[:3]]
@@ -217,12 +220,15 @@ def stable_name(config: RunConfig, first: RunConfig | None, taken: Collection[st
 
 
 def check_name(name: object, taken: Collection[str] = ()) -> str:
-    """A run's new name, stripped; ValueError saying what was received and what is allowed."""
+    """A run's new name, stripped; ValueError saying what was received and what is allowed
+    (in the reader's language: the page shows it)."""
     text = str(name).strip()
     if not 1 <= len(text) <= MAX_NAME or "|" in text:
         raise ValueError(
-            f"a run's name must be 1 to {MAX_NAME} characters without '|'; got {text!r}"
+            _("a run's name must be 1 to {limit} characters without '|'; got {name}").format(
+                limit=MAX_NAME, name=repr(text)
+            )
         )
     if text in taken:
-        raise ValueError(f"another run is already named {text!r}")
+        raise ValueError(_("another run is already named {name}").format(name=repr(text)))
     return text

@@ -2,7 +2,8 @@
 
 Each finding is one sentence built from the recorded history and layer tables, in the order a
 learner would check: did it blow up, were units saturated or dead at init, how big was the
-first step, and how far did it get.
+first step, and how far did it get. Each sentence is one message of the catalog, its numbers
+filled in by name and written as in English (`_("… {share} …").format(share="42%")`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pandas as pd
 
 from explorer import twin
 from explorer.config import IMAGE_PIXELS
+from explorer.i18n import _
 from explorer.puzzles import glorot_stddev
 from explorer.train import RunResult
 
@@ -30,24 +32,53 @@ def summary_table(result: RunResult) -> pd.DataFrame:
     """The run's headline numbers as a two-column table (measure, value) of text.
 
     A diverged run's numbers are those of its last checkpoint before the loss stopped being
-    finite, and say so; each figure is written as the diagnosis writes it.
+    finite, and say so; each figure is written as the diagnosis writes it. The words (and the
+    columns' names) are in the reader's language.
     """
     final = result.final
-    at = f" at step {int(final.step):,}" if result.diverged else ""
+    if result.diverged:
+        step = f"{int(final.step):,}"
+        measures = [
+            _("train accuracy at step {step}").format(step=step),
+            _("validation accuracy at step {step}").format(step=step),
+            _("train loss at step {step}").format(step=step),
+            _("validation loss at step {step}").format(step=step),
+        ]
+    else:
+        measures = [
+            _("train accuracy"),
+            _("validation accuracy"),
+            _("train loss"),
+            _("validation loss"),
+        ]
+    trained = _("{trained} of {planned}").format(
+        trained=_epochs(result, _steps_trained(result)), planned=result.config.epochs
+    )
+    time = _("{train} s (+{setup} s set-up)").format(
+        train=f"{result.train_seconds:.1f}", setup=f"{result.setup_seconds:.1f}"
+    )
+    diverged = (
+        _("yes, {when}").format(when=_at_step(result, result.diverged_step))
+        if result.diverged
+        else _("no")
+    )
+    figures = [
+        _percent(final.train_accuracy),
+        _percent(final.val_accuracy),
+        _loss(final.train_loss),
+        _loss(final.val_loss),
+    ]
     rows = [
-        (f"train accuracy{at}", _percent(final.train_accuracy)),
-        (f"validation accuracy{at}", _percent(final.val_accuracy)),
-        (f"train loss{at}", _loss(final.train_loss)),
-        (f"validation loss{at}", _loss(final.val_loss)),
-        ("epochs trained", f"{_epochs(result, _steps_trained(result))} of {result.config.epochs}"),
-        ("training time", f"{result.train_seconds:.1f} s (+{result.setup_seconds:.1f} s set-up)"),
-        ("parameters", f"{result.parameter_count:,}"),
-        ("diverged", f"yes, {_at_step(result, result.diverged_step)}" if result.diverged else "no"),
+        *zip(measures, figures, strict=True),
+        (_("epochs trained"), trained),
+        (_("training time"), time),
+        (_("parameters"), f"{result.parameter_count:,}"),
+        (_("diverged"), diverged),
     ]
     if result.diverged:
-        rows.append(("last checkpoint before it diverged", _step_epoch(result, int(final.step))))
-        rows.append(("last finite training loss", _loss(_last_finite(result))))
-    return pd.DataFrame(rows, columns=["measure", "value"])
+        rows.append((_("last checkpoint before it diverged"), _step_epoch(result, int(final.step))))
+        rows.append((_("last finite training loss"), _loss(_last_finite(result))))
+    return pd.DataFrame(rows, columns=[_("measure"), _("value")])
 
 
 def _steps_trained(result: RunResult) -> int:
@@ -60,54 +91,68 @@ def _epochs(result: RunResult, step: int) -> str:
 
 def _step_epoch(result: RunResult, step: int) -> str:
     """A step and its epoch, written one way everywhere: step 94 (epoch 0.301)."""
-    return f"step {step:,} (epoch {_epochs(result, step)})"
+    return _("step {step} (epoch {epoch})").format(step=f"{step:,}", epoch=_epochs(result, step))
 
 
 def _at_step(result: RunResult, step: int) -> str:
-    return f"at {_step_epoch(result, step)}"
+    """at step 94 (epoch 0.301)"""
+    return _("at step {step} (epoch {epoch})").format(step=f"{step:,}", epoch=_epochs(result, step))
 
 
 def _loss(value: float) -> str:
-    return f"{value:.3g}" if math.isfinite(value) else "not finite"
+    return f"{value:.3g}" if math.isfinite(value) else _("not finite")
 
 
 def diagnose(result: RunResult) -> list[str]:
-    """Plain-language findings about `result`, most important first."""
+    """Plain-language findings about `result`, most important first, in the reader's language."""
     findings = []
     config, history, layers = result.config, result.history, result.layers
     if result.diverged:
         findings.append(
-            f"The loss stopped being a finite number {_at_step(result, result.diverged_step)}: "
-            "the run diverged, and training stopped there. The last finite training loss was "
-            f"{_loss(_last_finite(result))}."
+            _(
+                "The loss stopped being a finite number {when}: the run diverged, and training "
+                "stopped there. The last finite training loss was {loss}."
+            ).format(when=_at_step(result, result.diverged_step), loss=_loss(_last_finite(result)))
         )
     at_init = layers[(layers["step"] == 0) & layers["hidden"]]
     if not at_init.empty:
         first = at_init.iloc[0]
         if config.activation in ("sigmoid", "tanh") and first.saturated_share >= NOTABLE_SHARE:
             findings.append(
-                f"{_percent(first.saturated_share)} of first-layer {config.activation} outputs "
-                f"were saturated at init (in the flat tails, where the gradient is nearly 0)."
+                _(
+                    "{share} of first-layer {activation} outputs were saturated at init (in the "
+                    "flat tails, where the gradient is nearly 0)."
+                ).format(share=_percent(first.saturated_share), activation=config.activation)
             )
         if not math.isnan(first.dead_share) and first.dead_share >= NOTABLE_SHARE:
             findings.append(
-                f"{_percent(first.dead_share)} of first-layer {config.activation} units were "
-                f"dead at init (z ≤ 0 for every probe image, so no gradient reaches them)."
+                _(
+                    "{share} of first-layer {activation} units were dead at init (z ≤ 0 for "
+                    "every probe image, so no gradient reaches them)."
+                ).format(share=_percent(first.dead_share), activation=config.activation)
             )
     last_hidden = layers[(layers["step"] == layers["step"].max()) & layers["hidden"]]
     dead_now = last_hidden["dead_share"].dropna()
     if len(history) > 1 and not dead_now.empty and dead_now.max() >= NOTABLE_SHARE:
         worst = last_hidden.loc[dead_now.idxmax()]
         findings.append(
-            f"At the end, {_percent(worst.dead_share)} of {worst.layer}'s units are dead."
+            _("At the end, {share} of {layer}'s units are dead.").format(
+                share=_percent(worst.dead_share), layer=worst.layer
+            )
         )
     first_steps = layers[(layers["step"] == 1) & (layers["layer"] == layers["layer"].iloc[0])]
     ratio = math.nan
     if not first_steps.empty and math.isfinite(first_steps.iloc[0].update_ratio):
         ratio = first_steps.iloc[0].update_ratio
         findings.append(
-            f"The first step changed the first-layer kernel by ‖ΔW‖/‖W‖ = {ratio:.2g}, "
-            f"{update_words(ratio)} the rule-of-thumb {HEALTHY_UPDATE_RATIO:g}."
+            _(
+                "The first step changed the first-layer kernel by ‖ΔW‖/‖W‖ = {ratio}, "
+                "{comparison} the rule-of-thumb {rule}."
+            ).format(
+                ratio=f"{ratio:.2g}",
+                comparison=update_words(ratio),
+                rule=f"{HEALTHY_UPDATE_RATIO:g}",
+            )
         )
     findings.extend(_weights_divided_words(result))
     initializer = _initializer_words(config)
@@ -124,12 +169,12 @@ def update_words(ratio: float) -> str:
     """How `ratio` compares with HEALTHY_UPDATE_RATIO, in words that fit the factor."""
     size = ratio / HEALTHY_UPDATE_RATIO
     if 1 / NEAR_FACTOR <= size <= NEAR_FACTOR:
-        return "near"
-    direction = "larger than" if size > 1 else "smaller than"
+        return _("near")
     factor = size if size > 1 else 1 / size
     if factor > FAR_FACTOR:
-        return f"far {direction}"
-    return f"about {factor:.0f}× {direction}"
+        return _("far larger than") if size > 1 else _("far smaller than")
+    words = _("about {factor}× larger than") if size > 1 else _("about {factor}× smaller than")
+    return words.format(factor=f"{factor:.0f}")
 
 
 def _weights_divided_words(result: RunResult) -> list[str]:
@@ -151,18 +196,28 @@ def _weights_divided_words(result: RunResult) -> list[str]:
     words = []
     if result.diverged:
         words.append(
-            "It blows up, where the question's author saw it “converge extremely slowly”: a "
-            "plain `model.fit` prints only each epoch's averages, a first-epoch loss that is huge "
-            "or not a number, then accuracy stuck near chance (10%) with a loss that barely moves "
-            "(about ln 10 ≈ 2.3 once the blown-up first layer's ReLUs are dead), which reads as "
-            "very slow learning. Which of these it prints depends on the seed and Keras version."
+            _(
+                "It blows up, where the question's author saw it “converge extremely slowly”: a "
+                "plain `model.fit` prints only each epoch's averages, a first-epoch loss that is "
+                "huge or not a number, then accuracy stuck near chance (10%) with a loss that "
+                "barely moves (about ln 10 ≈ 2.3 once the blown-up first layer's ReLUs are "
+                "dead), which reads as very slow learning. Which of these it prints depends on "
+                "the seed and Keras version."
+            )
         )
     words.append(
-        f"Why, in three lines: (1) z = x·(W/{c:g}) equals (x/{c:g})·W at init; (2) but "
-        f"∂L/∂W = xᵀ·∂L/∂z is {c:g}× larger and lands on a kernel {c:g}× smaller, so each "
-        f"{twin.OPTIMIZER_NAMES[config.optimizer]} step changes the first layer {power} = "
-        f"{growth:,.0f}× more relative to its size; (3) dividing the first layer's learning rate "
-        f"by {growth:,.0f} gives the scaled-input run back. The **Twin lab** trains the three."
+        _(
+            "Why, in three lines: (1) z = x·(W/{c}) equals (x/{c})·W at init; (2) but "
+            "∂L/∂W = xᵀ·∂L/∂z is {c}× larger and lands on a kernel {c}× smaller, so each "
+            "{optimizer} step changes the first layer {power} = {growth}× more relative to its "
+            "size; (3) dividing the first layer's learning rate by {growth} gives the "
+            "scaled-input run back. The **Twin lab** trains the three."
+        ).format(
+            c=f"{c:g}",
+            optimizer=_(twin.OPTIMIZER_NAMES[config.optimizer]),
+            power=power,
+            growth=f"{growth:,.0f}",
+        )
     )
     return words
 
@@ -174,15 +229,19 @@ def _initializer_words(config) -> str | None:
     glorot = glorot_stddev(IMAGE_PIXELS, config.hidden_units[0])
     ratio = config.init_param / glorot
     if 1 / GLOROT_CLOSE <= ratio <= GLOROT_CLOSE:
-        return (
-            f"The first kernel's stddev {config.init_param:g} is about Glorot's "
-            f"√(2/({IMAGE_PIXELS}+{config.hidden_units[0]})) = {glorot:.3g} for this layer: "
-            "Glorot initialization would change little."
+        return _(
+            "The first kernel's stddev {stddev} is about Glorot's "
+            "√(2/({fan_in}+{fan_out})) = {glorot} for this layer: Glorot initialization would "
+            "change little."
+        ).format(
+            stddev=f"{config.init_param:g}",
+            fan_in=IMAGE_PIXELS,
+            fan_out=config.hidden_units[0],
+            glorot=f"{glorot:.3g}",
         )
-    return (
-        f"The first kernel's stddev {config.init_param:g} is {ratio:.3g}× Glorot's {glorot:.3g} "
-        "for this layer."
-    )
+    return _(
+        "The first kernel's stddev {stddev} is {ratio}× Glorot's {glorot} for this layer."
+    ).format(stddev=f"{config.init_param:g}", ratio=f"{ratio:.3g}", glorot=f"{glorot:.3g}")
 
 
 def _why_slow(result: RunResult, at_init: pd.DataFrame, ratio: float) -> str | None:
@@ -194,20 +253,22 @@ def _why_slow(result: RunResult, at_init: pd.DataFrame, ratio: float) -> str | N
         return None
     saturated = at_init.iloc[0].saturated_share
     if saturated >= STALLING_SHARE:
-        return (
-            f"Stalled by saturation: {_percent(saturated)} of the first layer's outputs sat in "
-            "the flat tails at init, where the gradient is nearly 0, so the first layer barely "
-            "learns (a smaller initial spread, such as Glorot's, avoids it)."
-        )
+        return _(
+            "Stalled by saturation: {share} of the first layer's outputs sat in the flat tails "
+            "at init, where the gradient is nearly 0, so the first layer barely learns (a "
+            "smaller initial spread, such as Glorot's, avoids it)."
+        ).format(share=_percent(saturated))
     step = (
-        "" if not math.isfinite(ratio) else f" and the first step moved the kernel by {ratio:.2g}"
+        ""
+        if not math.isfinite(ratio)
+        else _(" and the first step moved the kernel by {ratio}").format(ratio=f"{ratio:.2g}")
     )
-    loss = "MSE on softmax outputs gives small gradients; " if config.loss == "mse" else ""
-    return (
-        f"Slow because of the loss and the learning rate, not saturation: only "
-        f"{_percent(saturated)} of the first layer's outputs were saturated at init{step}. "
-        f"{loss}cross-entropy or a larger learning rate make it learn faster."
-    )
+    loss = _("MSE on softmax outputs gives small gradients; ") if config.loss == "mse" else ""
+    return _(
+        "Slow because of the loss and the learning rate, not saturation: only {share} of the "
+        "first layer's outputs were saturated at init{step}. {loss}cross-entropy or a larger "
+        "learning rate make it learn faster."
+    ).format(share=_percent(saturated), step=step, loss=loss)
 
 
 def _how_far(result: RunResult) -> str:
@@ -215,18 +276,24 @@ def _how_far(result: RunResult) -> str:
     accuracy = final.val_accuracy
     if result.diverged:
         checkpoint = _step_epoch(result, int(final.step))
-        where = f"at the last checkpoint before it diverged, {checkpoint}"
+        where = _("at the last checkpoint before it diverged, {checkpoint}").format(
+            checkpoint=checkpoint
+        )
+    elif final.epoch > 0:
+        where = _("after {epochs} epochs").format(epochs=_epochs(result, int(final.step)))
     else:
-        where = f"after {_epochs(result, int(final.step))} epochs" if final.epoch > 0 else "at init"
+        where = _("at init")
     if not math.isfinite(accuracy):
-        return f"Validation accuracy is not a number {where}."
+        return _("Validation accuracy is not a number {where}.").format(where=where)
     if accuracy < CHANCE_ACCURACY + 0.05:
-        verdict = "no better than chance (10%): the network has not learned"
+        verdict = _("no better than chance (10%): the network has not learned")
     elif accuracy < 0.6:
-        verdict = "well above chance but stalled far from what this network can reach"
+        verdict = _("well above chance but stalled far from what this network can reach")
     else:
-        verdict = "the network is learning"
-    return f"Validation accuracy is {_percent(accuracy)} {where}: {verdict}."
+        verdict = _("the network is learning")
+    return _("Validation accuracy is {accuracy} {where}: {verdict}.").format(
+        accuracy=_percent(accuracy), where=where, verdict=verdict
+    )
 
 
 def _last_finite(result: RunResult) -> float:
@@ -235,4 +302,4 @@ def _last_finite(result: RunResult) -> float:
 
 
 def _percent(share: float) -> str:
-    return f"{share:.0%}" if math.isfinite(share) else "n/a"
+    return f"{share:.0%}" if math.isfinite(share) else _("n/a")

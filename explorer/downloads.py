@@ -5,6 +5,9 @@ figure        the chart with a title and one caption line per run naming its set
 figures_zip   the open view's figures as SVG and PNG (rendered by vl-convert, no browser)
               and figures.txt naming each figure's set-up
 tables        CSV text: every table carries the runs' configuration columns
+
+A set-up's words are in the reader's language; identifiers (initializer, activation, loss,
+optimizer) stay as the link spells them, and a table's columns stay English identifiers.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import altair as alt
 import pandas as pd
 
 from explorer.config import FIELD_NAMES, RunConfig, format_value
+from explorer.i18n import _, ngettext
 from explorer.presets import preset_key
 
 EXPORT_WIDTH = 720  # pixels: a chart drawn to its container's width gets this width in a file
@@ -32,26 +36,43 @@ def setup_words(config: RunConfig, preset_too: bool = True) -> str:
     preset = f"{key} · " if key is not None and preset_too else ""
     widths = "-".join(map(str, config.hidden_units))
     scaling = (
-        "standardized" if config.input_scaling == "standardize" else f"÷{config.input_divisor:g}"
+        _("standardized") if config.input_scaling == "standardize" else f"÷{config.input_divisor:g}"
     )
     init = config.kernel_initializer
     if config.weight_scale != 1:
         init += f" ÷{config.weight_scale:g} ({config.weight_scale_scope})"
-    lr = f"lr {config.learning_rate:g}"
+    lr = _("lr {rate}").format(rate=f"{config.learning_rate:g}")
     if config.first_layer_lr_multiplier != 1:
-        lr += f" (first layer ×{config.first_layer_lr_multiplier:.3g})"
-    return (
-        f"{preset}{DATASET_NAMES.get(config.dataset, config.dataset)} "
-        f"{config.train_samples:,} images {scaling} · {widths} {config.activation} · {init} · "
-        f"{config.loss} · {config.optimizer} {lr} · batch {config.batch_size} · "
-        f"{config.epochs} epoch{'s' if config.epochs > 1 else ''} · seed {config.seed}"
+        lr += _(" (first layer ×{multiplier})").format(
+            multiplier=f"{config.first_layer_lr_multiplier:.3g}"
+        )
+    epochs = ngettext("{count} epoch", "{count} epochs", config.epochs).format(count=config.epochs)
+    return _(
+        "{preset}{dataset} {count} images {scaling} · {widths} {activation} · {init} · {loss} · "
+        "{optimizer} {lr} · batch {batch} · {epochs} · seed {seed}"
+    ).format(
+        preset=preset,
+        dataset=DATASET_NAMES.get(config.dataset, config.dataset),
+        count=f"{config.train_samples:,}",
+        scaling=scaling,
+        widths=widths,
+        activation=config.activation,
+        init=init,
+        loss=config.loss,
+        optimizer=config.optimizer,
+        lr=lr,
+        batch=config.batch_size,
+        epochs=epochs,
+        seed=config.seed,
     )
 
 
 def caption_lines(configs: Mapping[str, RunConfig]) -> list[str]:
     """One line per run, "name: set-up"."""
     return [
-        f"{name}: {setup_words(config, preset_too=str(preset_key(config)) not in name)}"
+        _("{title}: {text}").format(
+            title=name, text=setup_words(config, preset_too=str(preset_key(config)) not in name)
+        )
         for name, config in configs.items()
     ]
 

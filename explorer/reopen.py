@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from explorer.config import RunConfig
+from explorer.i18n import lazy_gettext
 from explorer.presets import PRESETS
 from explorer.setups import QuerySetup, Rule
 
@@ -37,8 +38,12 @@ def _read_tokens(text: str) -> str:
 
 
 RUNS_RULE = Rule(
-    f"1 to {MAX_LINK_RUNS} different names, comma-separated, from "
-    f"{', '.join(TRAINING_PRESETS)} and {SETUP_TOKEN}",
+    lazy_gettext(
+        "1 to {count} different names, comma-separated, from {presets} and {setup}",
+        count=MAX_LINK_RUNS,
+        presets=", ".join(TRAINING_PRESETS),
+        setup=SETUP_TOKEN,
+    ),
     _read_tokens,
     lambda value: True,
 )
@@ -59,8 +64,13 @@ def _read_names(text: str) -> str:
 
 
 NAMES_RULE = Rule(
-    f"up to {MAX_LINK_RUNS} different run names of at most {MAX_NAME} characters, separated by "
-    f"{NAME_SEPARATOR!r}, one per name in runs",
+    lazy_gettext(
+        "up to {count} different run names of at most {length} characters, separated by "
+        "{separator}, one per name in runs",
+        count=MAX_LINK_RUNS,
+        length=MAX_NAME,
+        separator=repr(NAME_SEPARATOR),
+    ),
     _read_names,
     lambda value: True,
 )

@@ -15,7 +15,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from explorer.config import IMAGE_PIXELS, RunConfig
+from explorer.config import IMAGE_PIXELS, RunConfig, must_be
+from explorer.i18n import _
 from explorer.probes import (
     ACTIVATION_RANGES,
     RELU_LIKE,
@@ -32,7 +33,8 @@ LAB_SAMPLES = 512  # rows fed to the layer: the same count as the training probe
 
 def check_input_kind(input_kind: object) -> str:
     if input_kind not in INPUT_KINDS:
-        raise ValueError(f"sat_input must be one of {', '.join(INPUT_KINDS)}; got {input_kind!r}")
+        options = _("one of {options}").format(options=", ".join(INPUT_KINDS))
+        raise ValueError(must_be("sat_input", options, input_kind))
     return str(input_kind)
 
 
@@ -73,7 +75,9 @@ def saturation_lab(
     if check_input_kind(input_kind) == "uniform":
         return init_activations(config, samples=LAB_SAMPLES)
     if images is None or len(images) == 0:
-        raise ValueError(f"sat_input {input_kind!r} needs training images; got none")
+        raise ValueError(
+            _("sat_input {kind} needs training images; got none").format(kind=repr(input_kind))
+        )
     return init_activations(config, np.asarray(images)[:LAB_SAMPLES].reshape(-1, IMAGE_PIXELS))
 
 
@@ -95,7 +99,7 @@ def output_histogram(activation: str, picture: InitActivations) -> pd.DataFrame:
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         value_range = (low, high) if high > low else (low - 0.5, low + 0.5)
     edges = histogram_edges(outputs, value_range)
-    counts, _ = histogram(outputs, edges)
+    counts, _edges = histogram(outputs, edges)
     widths = np.diff(edges)
     return pd.DataFrame(
         {
@@ -108,9 +112,10 @@ def output_histogram(activation: str, picture: InitActivations) -> pd.DataFrame:
 
 
 def saturation_words(activation: str, picture: InitActivations) -> tuple[str, float]:
-    """("saturated" | "dead units" | "", share) for the lab's headline number."""
+    """("saturated" | "dead units" | "", share) for the lab's headline number, the words in
+    the reader's language."""
     if activation in RELU_LIKE:
-        return "dead units", dead_units(activation, picture)
+        return _("dead units"), dead_units(activation, picture)
     if not math.isnan(picture.saturated_share):
-        return "saturated", picture.saturated_share
+        return _("saturated"), picture.saturated_share
     return "", math.nan

@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from explorer.config import FIRST_LAYER, PARAMETRIC_INITIALIZERS, RunConfig
+from explorer.config import FIRST_LAYER, PARAMETRIC_INITIALIZERS, RunConfig, must_be
+from explorer.i18n import _
 from explorer.probes import RELU_LIKE
 from explorer.setups import MAX_COUNT, MIN_COUNT, SCALES, SWEEP_KNOBS, Knob
 from explorer.train import RunResult
@@ -24,7 +25,7 @@ SIGNIFICANT_DIGITS = 6  # values are rounded, so links and labels read 0.001, no
 
 def check_knob(knob: object) -> Knob:
     if knob not in SWEEP_KNOBS:
-        raise ValueError(f"sweep_knob must be one of {', '.join(SWEEP_KNOBS)}; got {knob!r}")
+        raise ValueError(must_be("sweep_knob", _one_of(SWEEP_KNOBS), knob))
     return SWEEP_KNOBS[knob]
 
 
@@ -44,12 +45,15 @@ def sweep_values(
             start not below stop, or a log range that is not positive.
     """
     if scale not in SCALES:
-        raise ValueError(f"sweep_scale must be one of {', '.join(SCALES)}; got {scale!r}")
+        raise ValueError(must_be("sweep_scale", _one_of(SCALES), scale))
+    whole = _("a whole number from {low} to {high}").format(low=MIN_COUNT, high=MAX_COUNT)
     if isinstance(count, bool) or not isinstance(count, int | np.integer):
-        raise ValueError(f"sweep_count must be a whole number from 2 to 12; got {count!r}")
+        raise ValueError(must_be("sweep_count", whole, count))
     if not MIN_COUNT <= count <= MAX_COUNT:
         raise ValueError(
-            f"sweep_count must be a whole number from {MIN_COUNT} to {MAX_COUNT}; got {count}"
+            _("{name} must be {allowed}; got {value}").format(
+                name="sweep_count", allowed=whole, value=count
+            )
         )
     for name, bound in (("sweep_from", start), ("sweep_to", stop)):
         if (
@@ -57,15 +61,26 @@ def sweep_values(
             or not isinstance(bound, int | float)
             or not math.isfinite(bound)
         ):
-            raise ValueError(f"{name} must be a finite number; got {bound!r}")
+            raise ValueError(must_be(name, _("a finite number"), bound))
     if not start < stop:
-        raise ValueError(f"sweep_from must be below sweep_to; got {start:g} and {stop:g}")
+        raise ValueError(
+            _("sweep_from must be below sweep_to; got {start} and {stop}").format(
+                start=f"{start:g}", stop=f"{stop:g}"
+            )
+        )
     if scale == "log" and start <= 0:
-        raise ValueError(f"a log sweep needs a positive sweep_from; got {start:g}")
+        raise ValueError(
+            _("a log sweep needs a positive sweep_from; got {start}").format(start=f"{start:g}")
+        )
     spaced = np.geomspace(start, stop, count) if scale == "log" else np.linspace(start, stop, count)
     if integer:
         return [float(value) for value in dict.fromkeys(np.rint(spaced).astype(int).tolist())]
     return [float(f"{value:.{SIGNIFICANT_DIGITS}g}") for value in spaced]
+
+
+def _one_of(options) -> str:
+    """ "one of a, b, c", as a validation message says it."""
+    return _("one of {options}").format(options=", ".join(options))
 
 
 def knob_value(config: RunConfig, knob: str) -> float:
@@ -86,14 +101,20 @@ def sweep_configs(base: RunConfig, knob: str, values: Sequence[float]) -> list[R
     spec = check_knob(knob)
     if knob == "init_stddev" and base.kernel_initializer not in PARAMETRIC_INITIALIZERS:
         raise ValueError(
-            f"init_stddev only changes {', '.join(PARAMETRIC_INITIALIZERS)}; the kernel "
-            f"initializer is {base.kernel_initializer!r}"
+            _("init_stddev only changes {initializers}; the kernel initializer is {name}").format(
+                initializers=", ".join(PARAMETRIC_INITIALIZERS),
+                name=repr(base.kernel_initializer),
+            )
         )
     configs = []
     for value in values:
         if spec.integer:
             if not float(value).is_integer():
-                raise ValueError(f"{knob} takes whole numbers; got {value!r}")
+                raise ValueError(
+                    _("{knob} takes whole numbers; got {value}").format(
+                        knob=knob, value=repr(value)
+                    )
+                )
             changes = {spec.field: (int(value),) * len(base.hidden_units)}
         else:
             changes = {spec.field: float(value)}

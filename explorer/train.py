@@ -41,6 +41,7 @@ from explorer.budget import (  # the schedule a run's cost is counted on
 )
 from explorer.config import RunConfig
 from explorer.data import Dataset
+from explorer.i18n import _
 from explorer.model import (
     IMAGE_PIXELS,
     NUM_CLASSES,
@@ -121,15 +122,17 @@ def select_samples(config: RunConfig, dataset: Dataset) -> dict[str, np.ndarray]
     train_labels = dataset.train_labels.astype(np.int32)
     if config.train_samples > len(train_images):
         raise ValueError(
-            f"train_samples must be at most {len(train_images)} for this dataset; "
-            f"got {config.train_samples}"
+            _("train_samples must be at most {limit} for this dataset; got {value}").format(
+                limit=len(train_images), value=config.train_samples
+            )
         )
     if config.validation_source == "holdout":
         val_images, val_labels = train_images, train_labels
         if config.train_samples + config.validation_samples > len(train_images):
             raise ValueError(
-                f"train_samples + validation_samples must be at most {len(train_images)}; got "
-                f"{config.train_samples + config.validation_samples}"
+                _("train_samples + validation_samples must be at most {limit}; got {value}").format(
+                    limit=len(train_images), value=config.train_samples + config.validation_samples
+                )
             )
         val_slice = slice(len(train_images) - config.validation_samples, None)
     else:

@@ -10,6 +10,9 @@ Why they part: ∂L/∂W = xᵀ·∂L/∂z, so ∂L/∂W₂ = c·∂L/∂W₁, w
 ΔW₂ = −η·c·∂L/∂W₁ is c times larger and lands on a kernel c times smaller: c² times the relative
 change. Adam and RMSprop divide the gradient by its running size, so their step is the same
 size in both runs and only the smaller kernel counts: c times the relative change.
+
+The runs' labels, the advice and the derivation are in the reader's language (made when the page
+asks for them); the derivation's numbers are written as in English.
 """
 
 from __future__ import annotations
@@ -20,15 +23,16 @@ from collections.abc import Mapping
 import pandas as pd
 
 from explorer.config import FIRST_LAYER, RunConfig
+from explorer.i18n import N_, _
 from explorer.setups import TwinSetup
 from explorer.train import RunResult
 
 ADAPTIVE = ("adam", "rmsprop")  # steps normalized by the gradient's running size
-OPTIMIZER_NAMES = {
-    "sgd": "SGD",
-    "momentum": "SGD with momentum",
-    "adam": "Adam",
-    "rmsprop": "RMSprop",
+OPTIMIZER_NAMES = {  # as config.OPTION_NAMES names them: `_()` at use
+    "sgd": N_("SGD"),
+    "momentum": N_("SGD with momentum"),
+    "adam": N_("Adam"),
+    "rmsprop": N_("RMSprop"),
 }
 
 
@@ -47,10 +51,9 @@ ADAPTIVE_LEARNING_RATE = 0.01  # above this, Adam and RMSprop usually overshoot
 def learning_rate_advice(optimizer: str, learning_rate: float) -> str | None:
     """A caution when an adaptive optimizer gets an SGD-sized learning rate, else None."""
     if optimizer in ADAPTIVE and learning_rate > ADAPTIVE_LEARNING_RATE:
-        return (
-            f"{optimizer} usually wants a learning rate near 0.001; the sidebar's is "
-            f"{learning_rate:g}."
-        )
+        return _(
+            "{optimizer} usually wants a learning rate near 0.001; the sidebar's is {rate}."
+        ).format(optimizer=optimizer, rate=f"{learning_rate:g}")
     return None
 
 
@@ -70,9 +73,13 @@ def relative_step_growth(optimizer: str, factor: float) -> float:
 
 
 def run_labels(factor: float) -> tuple[str, str, str]:
-    """The three runs' labels, with c filled in."""
+    """The three runs' labels, with c filled in, in the reader's language."""
     c = f"{check_factor(factor):g}"
-    return (f"1 · inputs ÷{c}", f"2 · weights ÷{c}", f"3 · weights ÷{c}, corrected")
+    return (
+        _("1 · inputs ÷{c}").format(c=c),
+        _("2 · weights ÷{c}").format(c=c),
+        _("3 · weights ÷{c}, corrected").format(c=c),
+    )
 
 
 def twin_configs(base: RunConfig, factor: float, optimizer: str) -> dict[str, RunConfig]:
@@ -158,7 +165,7 @@ def derivation_numbers(
         raise ValueError(f"derivation_numbers needs the lab's three runs; got {len(results)}")
     ratios = first_step_ratios(results)
     gaps = loss_gaps(results)
-    _, second, third = results
+    _first, second, third = results
     third_gaps = gaps.loc[gaps["run"] == third, "gap"] if len(gaps) else pd.Series(dtype=float)
     gradients = ratios["gradient_norm"]
     return {
@@ -177,50 +184,68 @@ def derivation_numbers(
 
 def derivation_markdown(optimizer: str, numbers: Mapping[str, float]) -> str:
     """The derivation as Markdown with this lab's numbers filled in."""
-    c = numbers["factor"]
+    c = f"{numbers['factor']:g}"
     adaptive = optimizer in ADAPTIVE
     power = "c" if adaptive else "c²"
     lines = [
-        f"**Same forward pass.** z = (x/c)·W = x·(W/c) with c = {c:g}: runs 1 and 2 start with "
-        "the same pre-activations, outputs and loss.",
-        f"**Different gradient.** ∂L/∂W = xᵀ·∂L/∂z, and run 2's x is c times run 1's, so "
-        f"∂L/∂W₂ = c·∂L/∂W₁: measured ‖∇W₂‖/‖∇W₁‖ = {_number(numbers['gradient_growth'])} "
-        f"(c = {c:g}).",
+        _(
+            "**Same forward pass.** z = (x/c)·W = x·(W/c) with c = {c}: runs 1 and 2 start with "
+            "the same pre-activations, outputs and loss."
+        ).format(c=c),
+        _(
+            "**Different gradient.** ∂L/∂W = xᵀ·∂L/∂z, and run 2's x is c times run 1's, so "
+            "∂L/∂W₂ = c·∂L/∂W₁: measured ‖∇W₂‖/‖∇W₁‖ = {growth} (c = {c})."
+        ).format(growth=_number(numbers["gradient_growth"]), c=c),
     ]
     if adaptive:
         lines.append(
-            f"**Same-size step on a smaller kernel.** {OPTIMIZER_NAMES[optimizer]} divides the "
-            "gradient by its running size, so ‖ΔW₂‖ ≈ ‖ΔW₁‖; but ‖W₂‖ = ‖W₁‖/c, so the relative "
-            "change ‖ΔW‖/‖W‖ is c times larger."
+            _(
+                "**Same-size step on a smaller kernel.** {optimizer} divides the gradient by its "
+                "running size, so ‖ΔW₂‖ ≈ ‖ΔW₁‖; but ‖W₂‖ = ‖W₁‖/c, so the relative change "
+                "‖ΔW‖/‖W‖ is c times larger."
+            ).format(optimizer=_(OPTIMIZER_NAMES[optimizer]))
         )
     else:
         lines.append(
-            "**c times the step on a kernel c times smaller.** ΔW₂ = −η·c·∂L/∂W₁ against "
-            "‖W₂‖ = ‖W₁‖/c: the relative change ‖ΔW‖/‖W‖ is c² times larger."
+            _(
+                "**c times the step on a kernel c times smaller.** ΔW₂ = −η·c·∂L/∂W₁ against "
+                "‖W₂‖ = ‖W₁‖/c: the relative change ‖ΔW‖/‖W‖ is c² times larger."
+            )
         )
     lines.append(
-        f"**Measured on the first step:** run 2 / run 1 = {_number(numbers['measured_growth'])}, "
-        f"{power} = {_number(numbers['expected_growth'])}."
+        _(
+            "**Measured on the first step:** run 2 / run 1 = {measured}, {power} = {expected}."
+        ).format(
+            measured=_number(numbers["measured_growth"]),
+            power=power,
+            expected=_number(numbers["expected_growth"]),
+        )
     )
     if adaptive:
-        inside = " (×c² inside RMSprop's square root)" if optimizer == "rmsprop" else ""
-        correction = (
-            f"first-layer learning rate ÷c and epsilon ×c{inside}; the engine scales the first "
+        inside = _(" (×c² inside RMSprop's square root)") if optimizer == "rmsprop" else ""
+        correction = _(
+            "first-layer learning rate ÷c and epsilon ×c{inside}; the engine scales the first "
             "kernel's epsilon with the weight scale by itself, so only the learning rate is set "
             "here"
-        )
+        ).format(inside=inside)
     else:
-        correction = "first-layer learning rate ÷c²"
+        correction = _("first-layer learning rate ÷c²")
     lines.append(
-        f"**The correction.** Run 3 is run 2 with {correction}: run 3 / run 1 = "
-        f"{_number(numbers['corrected_growth'])} on the first step, and the largest "
-        f"|loss₃ − loss₁| over {int(numbers['steps_compared']):,} steps is "
-        f"{_number(numbers['max_corrected_gap'])}."
+        _(
+            "**The correction.** Run 3 is run 2 with {correction}: run 3 / run 1 = {corrected} on "
+            "the first step, and the largest |loss₃ − loss₁| over {steps} steps is {gap}."
+        ).format(
+            correction=correction,
+            corrected=_number(numbers["corrected_growth"]),
+            steps=f"{int(numbers['steps_compared']):,}",
+            gap=_number(numbers["max_corrected_gap"]),
+        )
     )
     if math.isfinite(numbers["second_diverged_step"]):
         lines.append(
-            f"Run 2 diverged at step {int(numbers['second_diverged_step']):,}: its loss stopped "
-            "being a finite number."
+            _("Run 2 diverged at step {step}: its loss stopped being a finite number.").format(
+                step=f"{int(numbers['second_diverged_step']):,}"
+            )
         )
     return "\n".join(f"{index}. {line}" for index, line in enumerate(lines, start=1))
 
@@ -228,7 +253,7 @@ def derivation_markdown(optimizer: str, numbers: Mapping[str, float]) -> str:
 def _number(value: float) -> str:
     """Four significant digits; thousands written out (65,025 rather than 6.502e+04)."""
     if not math.isfinite(value):
-        return "n/a"
+        return _("n/a")
     if 1e3 <= abs(value) < 1e9:
         return f"{value:,.0f}"
     return f"{value:.4g}"

@@ -5,7 +5,10 @@ import csv
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
+import pandas as pd
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -412,6 +415,366 @@ def test_every_view_and_lab_speaks_chinese_after_a_run(fashion, monkeypatch):
     assert any(text.startswith("最終驗證準確率與損失") for text in said["Sweep"])
     assert "飽和比例" in said["Saturation lab"] and "要顯示的訓練" in " ".join(said["Curves"])
     assert "損失與準確率" in said["Curves"] and "訓練週期" in said["Curves"]  # a title, an axis
+
+
+# --- the engine in 繁體中文: charts, findings, labs' words (phase 2a) ---------------------------
+
+
+def spec_strings(node) -> set[str]:
+    """Every string of a chart spec: titles, axes, legends, tooltips, notes in the data, the
+    slider's name, expressions."""
+    if isinstance(node, dict):
+        return set().union(*(spec_strings(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(spec_strings(value) for value in node))
+    return {node} if isinstance(node, str) else set()
+
+
+def histogram_frame(run: str, below: float = 0.0, **columns) -> pd.DataFrame:
+    """Ten bins over [−3, 3] holding 10 values each, `below` more below them
+    (`probes.histogram_rows`'s columns)."""
+    edges, counts = np.linspace(-3, 3, 11), np.full(10, 10.0)
+    total = counts.sum() + below
+    every = np.concatenate([[below], counts, [0.0]])
+    return pd.DataFrame(
+        {
+            "run": run,
+            "side": ["below", *["inside"] * 10, "above"],
+            "bin_start": [-np.inf, *edges[:-1], edges[-1]],
+            "bin_end": [edges[0], *edges[1:], np.inf],
+            "count": every,
+            "share": every / total,
+            "density": every / total / 0.6,
+            "off_scale": below / total,
+            **columns,
+        }
+    )
+
+
+def curves_frame() -> pd.DataFrame:
+    """A1 learns, A2 blows up (off the loss axis), A3 lies on A1."""
+    rows = []
+    for run, loss in (("A1", 0.5), ("A2", 1e35), ("A3", 0.5)):
+        for step in (0, 10, 20):
+            for split in ("train", "validation"):
+                rows.append((run, step, step / 10, split, "loss", loss / (1 + step)))
+                rows.append((run, step, step / 10, split, "accuracy", 0.5 + step / 100))
+    return pd.DataFrame(rows, columns=["run", "step", "epoch", "split", "metric", "value"])
+
+
+def layers_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "run": "A1",
+            "epoch": [0.0, 0.0, 1.0, 1.0],
+            "step": [0, 0, 10, 10],
+            "layer": ["dense", "dense_1"] * 2,
+            "saturated_share": [0.9, 0.5, 0.8, 0.4],
+            "dead_share": [0.1, 0.2, 0.3, 0.4],
+            "gradient_norm": [np.nan, np.nan, 0.1, 0.2],
+            "update_ratio": [np.nan, np.nan, 1e-3, 2e-3],
+        }
+    )
+
+
+def chinese_charts():
+    """(chart, the Chinese words it must show), built in 繁體中文."""
+    from explorer import charts
+
+    curves = curves_frame()
+    coincident = pd.DataFrame(
+        {"run": ["A3"], "reference": ["A1"], "loss_gap": [2e-6], "accuracy_gap": [0.0]}
+    )
+    step_loss = pd.DataFrame(
+        {
+            "run": ["A1"] * 3 + ["A2"] * 3,
+            "step": [1, 2, 3] * 2,
+            "loss": [2.3, 1.0, 0.5, 2.3, 1e30, 1e36],
+        }
+    )
+    checkpoints = pd.concat(
+        [
+            histogram_frame(
+                run,
+                below=30.0 * checkpoint,
+                checkpoint=checkpoint,
+                step=checkpoint,
+                epoch=checkpoint / 10,
+            )
+            for run in ("A1", "A2")
+            for checkpoint in (0, 1)
+        ],
+        ignore_index=True,
+    )
+    stats = pd.DataFrame({"run": "A1", "epoch": [0.0, 1.0], "z_mean": [0.1, 0.2], "z_std": [1, 2]})
+    at_init = pd.concat(
+        [histogram_frame("A1", 30.0, layer=layer) for layer in ("dense", "dense_1")]
+    )
+    values = pd.DataFrame({"value": [*np.linspace(0, 1, 50), np.inf, np.nan]})
+    pixels = histogram_frame("A1").drop(columns=["run", "density"])
+    metrics = pd.DataFrame({"run": ["A1", "A2"], "metric": "val_accuracy", "value": [0.9, 0.1]})
+    sweep = pd.DataFrame(
+        {
+            "value": [0.01, 0.01, 0.01, 1.0, 1.0, 1.0],
+            "metric": ["val_accuracy", "val_loss", "saturation_at_init"] * 2,
+            "result": [0.8, 0.5, 0.1, np.nan, np.nan, 0.2],
+            "diverged": [False] * 3 + [True] * 3,
+        }
+    )
+    ratios = pd.DataFrame(
+        {"run": ["A1", "A2"], "update_ratio": [1e-3, 65.0], "ratio_to_first": [1.0, 65_000.0]}
+    )
+    gaps = pd.DataFrame({"run": "A3", "step": [1, 2, 3], "gap": [0.0, 1e-7, 1e-6]})
+    return [
+        (
+            charts.curves_chart(curves, coincident),
+            {
+                "損失(對數縮放)",
+                "準確率",
+                "訓練週期",
+                "資料劃分",
+                "訓練",
+                "驗證",
+                "超出顯示縮放範圍：A2 達到 1e+35",
+                "A3 與 A1 重合：損失的最大差距為 2e-6",
+            },
+        ),
+        (charts.step_loss_chart(step_loss), {"訓練步", "訓練損失(對數縮放)"}),
+        (
+            charts.preactivation_chart(checkpoints),
+            {"第一層預激活值 z = x·W + b", "密度", "區間", "檢查點 ", "A2：23.1% 超出顯示縮放範圍"},
+        ),
+        (charts.preactivation_stats_chart(stats), {"z 的平均值", "z 的標準差(對數縮放)"}),
+        (
+            charts.saturation_chart(layers_frame()),
+            {"飽和(sigmoid/tanh)", "死亡單元(類 ReLU)", "層"},
+        ),
+        (
+            charts.gradients_chart(layers_frame()),
+            {"梯度範數 ‖∇W‖(對數縮放)", "更新比例 ‖ΔW‖/‖W‖(對數縮放)"},
+        ),
+        (
+            charts.activation_histogram_chart(at_init, saturation_band=(0.05, 0.95)),
+            {
+                "初始化時的隱藏層激活值",
+                "dense 激活值",
+                "飽和尾端",
+                "低",
+                "高",
+                "23.1% 的值超出顯示縮放範圍",
+            },
+        ),
+        (
+            charts.values_histogram_chart(values, "第一層輸出", (0.05, 0.95), (0, 1)),
+            {"第一層輸出", "個數", "3.8% 的值超出顯示縮放範圍"},
+        ),
+        (charts.pixel_histogram_chart(pixels), {"縮放後的像素值", "像素數"}),
+        (charts.final_metrics_chart(metrics), {"驗證準確率", "指標"}),
+        (
+            charts.sweep_chart(sweep, "學習率", log_x=True),
+            {"學習率", "驗證準確率", "驗證損失(對數縮放)", "初始化時的飽和比例", "發散", "已訓練"},
+        ),
+        (charts.first_step_ratio_chart(ratios), {"第 1 步的 ‖ΔW‖/‖W‖(對數)", "× 訓練 1"}),
+        (charts.loss_gap_chart(gaps, ["A1", "A3"]), {"|損失 − 參考|(對數)", "訓練步"}),
+        (charts.curves_chart(curves.iloc[:0]), {"沒有資料", "附註"}),
+    ]
+
+
+def test_every_chart_has_chinese_titles_axes_legends_and_notes():
+    with use_language("zh-TW"):
+        built = chinese_charts()
+    for chart, words in built:
+        said = spec_strings(chart.to_dict())
+        assert words <= said, words - said
+        assert {text: found for text in said if (found := english_phrases(text))} == {}
+    # The checkpoint label is a Vega expression: its words are quoted in it.
+    preactivation = spec_strings(built[2][0].to_dict())
+    assert any(
+        "'第 ' + format(datum.step, ',') + ' 步 · 訓練週期 '" in text for text in preactivation
+    )
+
+
+def test_charts_built_in_english_keep_their_english_words():
+    from explorer import charts
+
+    with use_language("zh-TW"):
+        chinese = spec_strings(charts.curves_chart(curves_frame()).to_dict())
+    english = spec_strings(charts.curves_chart(curves_frame()).to_dict())
+    assert "損失(對數縮放)" in chinese and "loss (log scale)" not in chinese
+    assert {"loss (log scale)", "accuracy", "split", "off scale: A2 reaches 1e+35"} <= english
+    assert not any(re.search(r"[\u4e00-\u9fff]", text) for text in english)
+
+
+def hand_built_results() -> dict:
+    """RunResults made by hand (no training) that reach every sentence of the diagnosis: B2's
+    slow learning, A2 blowing up, B4 stalled by saturation, A1 learning, an Adam A2 that has not
+    trained, and a tanh run with a truncated normal kernel."""
+    from explorer.train import RunResult
+
+    def result(config, accuracy, saturated, dead, ratio, diverged_step=None, trained=True):
+        steps = config.steps_per_epoch
+        last = diverged_step - 1 if diverged_step else steps * config.epochs * trained
+        checkpoints = sorted({0, 1, last}) if last else [0]
+        history = pd.DataFrame(
+            {
+                "step": checkpoints,
+                "epoch": [step / steps for step in checkpoints],
+                "train_loss": 2.3,
+                "train_accuracy": accuracy,
+                "val_loss": 2.2,
+                "val_accuracy": accuracy,
+                "val_full": True,
+                "elapsed_s": 1.0,
+                "z_mean": 0.1,
+                "z_std": 1.0,
+                "z_min": -3.0,
+                "z_max": 3.0,
+                "z_outside": 0.0,
+            }
+        )
+        layers = pd.DataFrame(
+            [
+                {
+                    "step": step,
+                    "epoch": step / steps,
+                    "layer": layer,
+                    "hidden": layer == "dense",
+                    "saturated_share": saturated,
+                    "dead_share": dead if step == 0 else 2 * dead,
+                    "activation_mean": 0.5,
+                    "activation_std": 0.2,
+                    "gradient_norm": np.nan if step == 0 else 0.1,
+                    "update_ratio": np.nan if step == 0 else ratio,
+                }
+                for step in checkpoints
+                for layer in ("dense", "dense_1")
+            ]
+        )
+        step_loss = np.full(diverged_step or max(last, 1), 1.5)
+        if diverged_step:
+            step_loss[-1] = np.nan
+        return RunResult(
+            config=config,
+            history=history,
+            layers=layers,
+            step_loss=step_loss,
+            preactivation_edges=np.linspace(-3, 3, 11),
+            preactivation_counts=np.ones((len(checkpoints), 10)),
+            preactivation_off_scale=np.zeros((len(checkpoints), 3)),
+            activation_edges={},
+            activation_counts={},
+            activation_off_scale={},
+            parameter_count=203_530,
+            planned_steps=config.total_steps,
+            diverged_step=diverged_step,
+            setup_seconds=2.5,
+            train_seconds=12.25,
+            finished=True,
+        )
+
+    small = {"train_samples": 640, "validation_samples": 200}
+    b2 = PRESETS["B2"].config.replace(epochs=2, **small)
+    a2 = PRESETS["A2"].config.replace(epochs=2, **small)
+    tanh = b2.replace(
+        activation="tanh",
+        loss="cross_entropy",
+        kernel_initializer="truncated_normal",
+        init_param=0.5,
+    )
+    return {
+        "B2": result(b2, 0.42, 0.2, np.nan, 2e-4),
+        "A2": result(a2, 0.1, np.nan, 0.3, 60.0, diverged_step=7),
+        "B4": result(PRESETS["B4"].config.replace(epochs=1, **small), 0.12, 0.9, np.nan, 1e-6),
+        "A1": result(PRESETS["A1"].config.replace(epochs=1, **small), 0.85, np.nan, 0.1, 3e-3),
+        "Adam": result(
+            a2.replace(optimizer="adam", learning_rate=0.001),
+            np.nan,
+            np.nan,
+            0.0,
+            0.5,
+            trained=False,
+        ),
+        "tanh": result(tanh, 0.3, 0.3, np.nan, 0.01),
+    }
+
+
+def test_the_diagnosis_speaks_chinese_with_its_numbers_as_in_english():
+    from explorer import diagnosis
+
+    results = hand_built_results()
+    with use_language("zh-TW"):
+        findings = {key: diagnosis.diagnose(result) for key, result in results.items()}
+        tables = {key: diagnosis.summary_table(result) for key, result in results.items()}
+    english = {key: diagnosis.diagnose(result) for key, result in results.items()}
+    assert [len(said) for said in findings.values()] == [len(said) for said in english.values()]
+    said = [finding for found in findings.values() for finding in found]
+    assert len(said) >= 20  # every kind of sentence, in these six runs
+    assert {text: found for text in said if (found := english_phrases(text))} == {}
+    for table in tables.values():
+        assert list(table.columns) == ["項目", "數值"]
+        cells = [str(cell) for cell in table.to_numpy().ravel()]
+        assert {text: found for text in cells if (found := english_phrases(text))} == {}
+    assert findings["B2"][-1] == "2 個訓練週期後，驗證準確率是 42%：" + (
+        "遠高於隨機猜測，但停滯在離這個網路能達到的水準還很遠的地方。"
+    )
+    assert "‖ΔW‖/‖W‖ = 0.0002，相較於經驗法則的 0.001，小了約 5 倍" in findings["B2"][1]
+    assert findings["A2"][0].startswith("損失在第 7 步(訓練週期 0.35)不再是有限的數值")
+    assert "c² = 65,025 倍" in " ".join(findings["A2"])  # numbers keep their format
+    assert "Glorot 分佈" in findings["tanh"][2] and "神經元飽和" in findings["B4"][3]
+    diverged = tables["A2"].set_index("項目")["數值"]
+    assert diverged["發散"] == "是，在第 7 步(訓練週期 0.35)"
+    assert english["A2"][0].startswith("The loss stopped being a finite number at step 7")
+
+
+def test_labs_quiz_names_and_captions_speak_chinese():
+    from explorer import compare, downloads, quiz, reopen, saturation, sweep, twin
+
+    results = hand_built_results()
+    numbers = {
+        "factor": 255.0,
+        "expected_growth": 65025.0,
+        "measured_growth": 65000.5,
+        "corrected_growth": 1.0,
+        "gradient_growth": 255.0,
+        "max_corrected_gap": 0.0,
+        "steps_compared": 940.0,
+        "second_diverged_step": 12.0,
+    }
+    with use_language("zh-TW"):
+        said = [twin.derivation_markdown(optimizer, numbers) for optimizer in ("sgd", "rmsprop")]
+        said += [*twin.run_labels(255), twin.learning_rate_advice("adam", 0.1)]
+        said += downloads.caption_lines({"mine": results["A2"].config})
+        table = quiz.reveal(
+            {key: quiz.Prediction("learns", quiz.BANDS[2]) for key in results}, results
+        )
+        said += [quiz.score_words(table), *quiz.FATE_WORDS.values(), *table.columns]
+        said += [*table.iloc[:, 1:3].to_numpy().ravel(), reopen.RUNS_RULE.allowed]
+        said += [
+            reopen.NAMES_RULE.allowed,
+            compare.stable_name(PRESETS["A1"].config, None, {PRESETS["A1"].title}),
+        ]
+        picture = SimpleNamespace(saturated_share=0.5)  # what saturation_words reads of it
+        said += [saturation.saturation_words("sigmoid", picture)[0]]
+        errors = []
+        for bad in (
+            lambda: compare.check_name("a|b"),
+            lambda: sweep.sweep_values(1, 0.5, 3),
+            lambda: sweep.sweep_values(-1, 1, 3),
+            lambda: sweep.check_knob("depth"),
+        ):
+            with pytest.raises(ValueError) as caught:
+                bad()
+            errors.append(str(caught.value))
+    assert {text: found for text in said + errors if (found := english_phrases(text))} == {}
+    assert "5. **修正。** 訓練 3 就是訓練 2 加上第一層學習率 ÷c²" in said[0]
+    assert said[2:5] == ["1 · 輸入 ÷255", "2 · 權重 ÷255", "3 · 權重 ÷255，已修正"]
+    assert (
+        said[6].startswith("mine：A2 · Fashion-MNIST 640 張影像 ÷1") and "2 個訓練週期" in said[6]
+    )
+    assert "12 個預測中猜對" in said[7] and "學會(驗證準確率 ≥ 60%)" in said
+    assert errors[1] == "sweep_from 必須小於 sweep_to；收到的是 1 和 0.5"
+    assert errors[3].startswith("sweep_knob 必須是 ")
+    assert quiz.FATE_WORDS["stalls"] == "learns slowly or stalls"  # English again outside
 
 
 @pytest.mark.usefixtures("fresh_caches")
