@@ -223,10 +223,17 @@ def run_pending() -> dict[str, training.RunResult] | None:
     try:
         done = 0
         for members in _groups(list(configs.values())):
-            if len(configs) > 1:
+            if len(configs) > 1 and len(members) == 1:
                 overall.progress(
                     done / len(configs),
                     text=_("run {number} of {count}").format(number=done + 1, count=len(configs)),
+                )
+            elif len(configs) > 1:
+                overall.progress(
+                    done / len(configs),
+                    text=_("runs {first}–{last} of {count}, trained together").format(
+                        first=done + 1, last=done + len(members), count=len(configs)
+                    ),
                 )
             chosen = [labels[index] for index in members]
             if len(members) == 1:
