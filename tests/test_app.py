@@ -199,6 +199,11 @@ def test_a_presets_link_is_short_and_holds_only_the_preset(train_calls, key):
     app = open_app(preset=key)
     url = app.code[0].value
     assert parse_qs(urlsplit(url).query) == {"preset": [key]}
+    assert not train_calls
+
+
+def test_every_views_link_is_short(train_calls):
+    app = open_app(preset="A3")  # the preset whose controls differ most from the defaults
     for view in VIEWS:
         app = show(app, view)
         query = urlsplit(app.code[0].value).query
