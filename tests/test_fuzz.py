@@ -90,6 +90,19 @@ links_strategy = st.dictionaries(
 )
 
 
+@pytest.fixture(scope="module", autouse=True)
+def no_training():
+    """A link may name runs or a lab's view, which train on opening: a budget of a millisecond
+    refuses every training (a message, not an exception), so the fuzz stays on the links."""
+    before = os.environ.get("EXPLORER_BUDGET_SECONDS")
+    os.environ["EXPLORER_BUDGET_SECONDS"] = "0.001"
+    yield
+    if before is None:
+        del os.environ["EXPLORER_BUDGET_SECONDS"]
+    else:
+        os.environ["EXPLORER_BUDGET_SECONDS"] = before
+
+
 @pytest.mark.slow
 @settings(
     max_examples=int(os.environ.get("EXPLORER_FUZZ_EXAMPLES", "300")),
