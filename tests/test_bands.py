@@ -57,7 +57,8 @@ def test_a_band_trains_together_and_every_view_reads_it(fashion, train_calls, ti
     band_rows = [table for table in tables if "seeds" in set(table["measure"])]
     assert len(band_rows) == 2 and band_rows[0].set_index("measure").loc["seeds", "value"] == "0, 1"
     texts = " ".join(markdown.value for markdown in app.markdown)
-    assert "Differences against the seed spread" in texts and "pp of final validation accuracy" in texts
+    assert "Differences against the seed spread" in texts
+    assert "pp of final validation accuracy" in texts
 
     # One seed of each band, picked above the view.
     app.session_state["view"] = "Pre-activations"
@@ -73,7 +74,8 @@ def test_band_words_say_whether_a_difference_exceeds_the_spread(fashion):
 
     config = PRESETS["A1"].config.replace(train_samples=640, validation_samples=200, epochs=1)
     slow = config.replace(learning_rate=0.001)
-    results = group.train_group(group.seed_configs(config, 3) + group.seed_configs(slow, 3), fashion)
+    configs = group.seed_configs(config, 3) + group.seed_configs(slow, 3)
+    results = group.train_group(configs, fashion)
     fast, crawl = results[:3], results[3:]
     words = bands.difference_words("lr 0.1", fast, "lr 0.001", crawl)
     assert words.startswith("lr 0.1 − lr 0.001: +") and "beyond the seed spread" in words

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from test_app import open_app, press_train, show
 
 from explorer import data
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SMALL = {"train_samples": "1200", "validation_samples": "300", "epochs": "1"}
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -61,24 +61,6 @@ def places(tmp_path, monkeypatch):
     st.cache_resource.clear()  # the loaded datasets and the remembered failed downloads
     yield attempts
     st.cache_resource.clear()
-
-
-def open_app(**params) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=180)
-    for name, value in params.items():
-        app.query_params[name] = value
-    return app.run()
-
-
-def press_train(app: AppTest) -> AppTest:
-    next(button for button in app.button if button.label == "Train").click()
-    return app.run()
-
-
-def show(app: AppTest, view: str) -> AppTest:
-    app.session_state["view"] = view
-    app.query_params["view"] = view
-    return app.run()
 
 
 def sidebar_text(app: AppTest) -> str:
