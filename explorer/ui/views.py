@@ -246,6 +246,17 @@ def summary_view(
         init_view(init_config, figures)
     elif not results and not runs.data_error_shown():
         st.info(_(NOTHING_TRAINED))
+    if len(results) > 1 and seed_bands:  # the verdict first: does a difference beat the noise?
+        st.markdown(_("#### Differences against the seed spread"))
+        (first, first_members), *others = [
+            (label, seed_bands.get(label, [result])) for label, result in results.items()
+        ]
+        st.markdown(
+            "\n".join(
+                f"- {bands.difference_words(label, members, first, first_members)}"
+                for label, members in others
+            )
+        )
     for label, result in results.items():
         st.markdown(f"#### {label}")
         st.caption(downloads.setup_words(result.config))
@@ -263,17 +274,6 @@ def summary_view(
             key=f"script_{label}",
         )
         right.markdown("\n".join(f"- {finding}" for finding in diagnosis.diagnose(result)))
-    if len(results) > 1 and seed_bands:
-        st.markdown(_("#### Differences against the seed spread"))
-        (first, first_members), *others = [
-            (label, seed_bands.get(label, [result])) for label, result in results.items()
-        ]
-        st.markdown(
-            "\n".join(
-                f"- {bands.difference_words(label, members, first, first_members)}"
-                for label, members in others
-            )
-        )
 
 
 def curves_view(
