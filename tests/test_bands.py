@@ -84,3 +84,18 @@ def test_band_words_say_whether_a_difference_exceeds_the_spread(fashion):
     table = bands.band_curves_table({"fast": fast})
     assert (table["low"] <= table["value"]).all() and (table["value"] <= table["high"]).all()
     assert set(table["seeds"]) == {3}
+
+
+@pytest.mark.slow
+def test_the_twin_lab_trains_every_twin_with_the_sidebars_seeds(fashion, train_calls, monkeypatch):
+    monkeypatch.setattr(sidebar, "QUICK_LOOK_SAMPLES", 640)
+    monkeypatch.setattr(sidebar, "QUICK_LOOK_VALIDATION", 200)
+    app = open_link(view="Twin lab", seeds="2")
+    assert not app.exception, app.exception
+    assert len(train_calls) == 6 and {config.seed for config in train_calls} == {0, 1}
+    texts = " ".join(caption.value for caption in app.caption)
+    assert "Each twin trained 2 seeds" in texts
+    specs = [chart.proto.spec for chart in app.get("vega_lite_chart")]
+    assert any('"high"' in spec for spec in specs)  # the twins' curves as bands
+    names = app.session_state["run_names"]
+    assert sorted(names.values())[:2] == ["1 · inputs ÷255", "1 · inputs ÷255 · seed 1"]

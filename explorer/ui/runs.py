@@ -164,6 +164,9 @@ def start(
     its label (a lab's "learning_rate = 0.01"). With `seeds` > 1 each set-up trains that many
     seeds (its own seed first), kept as one band.
     """
+    if labels_name_new_runs:  # the set-ups' own labels, not their seeds' (named after them)
+        fresh = {config: label for label, config in configs.items() if config not in run_names()}
+        names = {**fresh, **(names or {})}
     bands = {}
     if seeds > 1:
         from explorer import group
@@ -179,9 +182,6 @@ def start(
     if refusal:
         st.error(refusal)
         return False
-    if labels_name_new_runs:
-        fresh = {config: label for label, config in configs.items() if config not in run_names()}
-        names = {**fresh, **(names or {})}
     st.session_state["batch"] = {
         "configs": dict(configs),
         "then": then or {},

@@ -31,6 +31,12 @@ def remember_choice(choice: sidebar.SidebarChoice) -> None:
     st.session_state[CHOICE] = choice
 
 
+def seeds() -> int:
+    """The sidebar's seeds per set-up, for the labs (fragments: the sidebar is not redrawn)."""
+    choice = st.session_state.get(CHOICE)
+    return choice.seeds if choice is not None else 1
+
+
 def link_query(view: str, configs: Sequence[RunConfig] = (), quiz: bool = False):
     """The short query reopening `view` with `configs` shown, and the configs it cannot name."""
     choice = st.session_state.get(CHOICE)
@@ -104,7 +110,7 @@ def reopen_link(choice: sidebar.SidebarChoice) -> None:
             configs, then = lab.plan(choice.config, setup_widgets.stored(LAB_OF_VIEW[view]))
         except ValueError:  # the lab shows the same error when drawn
             return
-        runs.start(configs, LINKS_RUNS, then=then, labels_name_new_runs=True)
+        runs.start(configs, LINKS_RUNS, then=then, labels_name_new_runs=True, seeds=choice.seeds)
         return
     tokens = reopen.link_tokens(st.query_params)
     configs = reopen.run_configs(tokens, choice.controls, choice.quick, sidebar.quick_look)

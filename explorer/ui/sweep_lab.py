@@ -113,7 +113,9 @@ def sweep_lab(base: cfg.RunConfig | None) -> None:
             values=", ".join(f"{value:g}" for value in values),
         )
     )
-    if pressed and runs.start(labels, SweepSetup.NAME, then=lab, labels_name_new_runs=True):
+    if pressed and runs.start(
+        labels, SweepSetup.NAME, then=lab, labels_name_new_runs=True, seeds=share.seeds()
+    ):
         st.rerun()  # the whole page: trainings wait above the views
     lab = st.session_state.get("sweep_lab")
     results = stored_results(lab["configs"]) if lab else None
@@ -123,6 +125,14 @@ def sweep_lab(base: cfg.RunConfig | None) -> None:
     if not quiz.gate(results):
         return
     diverged_banner(results)
+    seeds = [runs.band(result.config) for result in results.values()]
+    if any(seeds):
+        st.caption(
+            _(
+                "Each value trained {count} seeds; the chart reads each value's first seed (the "
+                "run views show every seed's band)."
+            ).format(count=max(len(members) for members in seeds if members))
+        )
     knob = lab["setup"].knob
     table = sweep.sweep_table(knob, lab["values"], list(results.values()))
     log_x = lab["setup"].scale == "log"

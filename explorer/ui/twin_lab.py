@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import charts, compare, downloads, probes, twin
+from explorer import bands, charts, compare, downloads, probes, twin
 from explorer import config as cfg
 from explorer import train as training
 from explorer.i18n import N_, _
@@ -95,7 +95,9 @@ def twin_lab(base: cfg.RunConfig | None) -> None:
     advice = twin.learning_rate_advice(setup.optimizer, base.learning_rate)
     if advice:
         st.caption(advice)
-    if pressed and runs.start(configs, TwinSetup.NAME, then=lab, labels_name_new_runs=True):
+    if pressed and runs.start(
+        configs, TwinSetup.NAME, then=lab, labels_name_new_runs=True, seeds=share.seeds()
+    ):
         st.rerun()  # the whole page: trainings wait above the views
     lab = st.session_state.get("twin_lab")
     results = stored_results(lab["configs"]) if lab else None
@@ -111,6 +113,15 @@ def twin_lab(base: cfg.RunConfig | None) -> None:
 
 
 def results_view(setup: TwinSetup, results: dict[str, training.RunResult]) -> None:
+    seed_bands = {label: runs.band(result.config) for label, result in results.items()}
+    seed_bands = {label: members for label, members in seed_bands.items() if members}
+    if seed_bands:
+        st.caption(
+            _(
+                "Each twin trained {count} seeds: the curves show their band; the derivation, "
+                "first steps and histograms read each twin's first seed."
+            ).format(count=max(len(members) for members in seed_bands.values()))
+        )
     factor, optimizer = setup.factor, setup.optimizer
     config = next(iter(results.values())).config
     st.caption(
@@ -161,7 +172,14 @@ def results_view(setup: TwinSetup, results: dict[str, training.RunResult]) -> No
     figures.show(histograms, title, "twin_preactivations", configs)
     st.markdown("#### " + _("Curves: does run 3 lie on run 1?"))
     title = _("Loss and accuracy of the three twins")
-    figures.show(curves(results), title, "twin_curves", configs)
+    if seed_bands:
+        table = bands.band_curves_table(
+            {label: seed_bands.get(label, [result]) for label, result in results.items()}
+        )
+        chart = charts.band_curves_chart(table, compare.coinciding_runs(table))
+    else:
+        chart = curves(results)
+    figures.show(chart, title, "twin_curves", configs)
     st.caption(
         _(
             "Each step's distance from run 1's loss: run 2 parts at once; run 3 stays near 0 "
