@@ -87,3 +87,13 @@ def generated_mnist(tmp_path, monkeypatch):
     st.cache_resource.clear()
     yield
     st.cache_resource.clear()
+
+
+@pytest.fixture
+def tiny_quick_look(monkeypatch):
+    """Quick look at 640 training and 200 validation images: the page's own paths (cards,
+    links, labs) train in a second."""
+    from explorer.ui import sidebar
+
+    monkeypatch.setattr(sidebar, "QUICK_LOOK_SAMPLES", 640)
+    monkeypatch.setattr(sidebar, "QUICK_LOOK_VALIDATION", 200)

@@ -1,31 +1,16 @@
 """Seed bands: a set-up trained with several seeds at once, read as a band in every view."""
 
 import json
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from test_share import open_link
 
 from explorer import bands
 from explorer.presets import PRESETS
 from explorer.ui import sidebar
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 pytestmark = pytest.mark.usefixtures("fresh_caches")
-
-
-@pytest.fixture
-def tiny_quick_look(monkeypatch):
-    monkeypatch.setattr(sidebar, "QUICK_LOOK_SAMPLES", 640)
-    monkeypatch.setattr(sidebar, "QUICK_LOOK_VALIDATION", 200)
-
-
-def open_link(**params) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=300)
-    for key, value in params.items():
-        app.query_params[key] = value
-    return app.run()
 
 
 def test_a_seeds_value_outside_1_to_8_is_reported(train_calls):
@@ -87,9 +72,9 @@ def test_band_words_say_whether_a_difference_exceeds_the_spread(fashion):
 
 
 @pytest.mark.slow
-def test_the_twin_lab_trains_every_twin_with_the_sidebars_seeds(fashion, train_calls, monkeypatch):
-    monkeypatch.setattr(sidebar, "QUICK_LOOK_SAMPLES", 640)
-    monkeypatch.setattr(sidebar, "QUICK_LOOK_VALIDATION", 200)
+def test_the_twin_lab_trains_every_twin_with_the_sidebars_seeds(
+    fashion, train_calls, tiny_quick_look
+):
     app = open_link(view="Twin lab", seeds="2")
     assert not app.exception, app.exception
     assert len(train_calls) == 6 and {config.seed for config in train_calls} == {0, 1}

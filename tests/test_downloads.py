@@ -57,16 +57,12 @@ def test_tables_carry_the_configuration():
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("fresh_caches")
-def test_every_run_view_titles_its_figures_and_offers_its_downloads(fashion, monkeypatch):
+def test_every_run_view_titles_its_figures_and_offers_its_downloads(fashion, tiny_quick_look):
     import json
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
 
-    from explorer.ui import sidebar
-
-    monkeypatch.setattr(sidebar, "QUICK_LOOK_SAMPLES", 640)
-    monkeypatch.setattr(sidebar, "QUICK_LOOK_VALIDATION", 200)
     app = AppTest.from_file(
         str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=300
     )

@@ -387,14 +387,12 @@ def show_view(app: AppTest, view: str) -> AppTest:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("fresh_caches")
-def test_every_view_and_lab_speaks_chinese_after_a_run(fashion, monkeypatch):
+def test_every_view_and_lab_speaks_chinese_after_a_run(fashion, tiny_quick_look):
     """A1 from the link (640 images), then every view and both training labs with their
     results: no English sentence anywhere the page speaks, its charts included."""
-    from explorer.ui import sidebar, sweep_lab, twin_lab
+    from explorer.ui import sweep_lab, twin_lab
     from explorer.ui.link import VIEWS
 
-    monkeypatch.setattr(sidebar, "QUICK_LOOK_SAMPLES", 640)
-    monkeypatch.setattr(sidebar, "QUICK_LOOK_VALIDATION", 200)
     app = open_app(lang="zh-TW", runs="A1", sweep_count="2", sweep_from="0.01")
     assert not app.exception, app.exception
     with use_language("zh-TW"):

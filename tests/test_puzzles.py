@@ -43,12 +43,6 @@ def test_the_cards_are_on_the_first_screen(fashion, train_calls):
     assert not train_calls
 
 
-@pytest.fixture
-def tiny_quick_look(monkeypatch):
-    monkeypatch.setattr(sidebar, "QUICK_LOOK_SAMPLES", 640)
-    monkeypatch.setattr(sidebar, "QUICK_LOOK_VALIDATION", 200)
-
-
 @pytest.mark.slow
 def test_puzzle_a_button_trains_the_twins_and_opens_the_twin_lab(
     fashion, train_calls, tiny_quick_look

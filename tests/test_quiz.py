@@ -6,7 +6,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import quiz
-from explorer.ui import sidebar
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -27,9 +26,9 @@ def test_a_prediction_names_what_it_allows():
 
 
 @pytest.mark.slow
-def test_a_quiz_link_hides_the_runs_until_the_learner_predicts(fashion, train_calls, monkeypatch):
-    monkeypatch.setattr(sidebar, "QUICK_LOOK_SAMPLES", 640)
-    monkeypatch.setattr(sidebar, "QUICK_LOOK_VALIDATION", 200)
+def test_a_quiz_link_hides_the_runs_until_the_learner_predicts(
+    fashion, train_calls, tiny_quick_look
+):
     app = AppTest.from_file(APP, default_timeout=300)
     for key, value in {"runs": "A1,A2", "view": "Curves", "quiz": "true"}.items():
         app.query_params[key] = value

@@ -21,12 +21,6 @@ def open_link(**params) -> AppTest:
     return app.run()
 
 
-@pytest.fixture
-def tiny_quick_look(monkeypatch):
-    monkeypatch.setattr(sidebar, "QUICK_LOOK_SAMPLES", 640)
-    monkeypatch.setattr(sidebar, "QUICK_LOOK_VALIDATION", 200)
-
-
 def quick(key: str):
     return sidebar.quick_look(PRESETS[key].config, True)
 
