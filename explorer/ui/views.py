@@ -93,20 +93,15 @@ def labelled_runs() -> dict[str, training.RunResult]:
     """Every finished run of the session, by its name (given once; see `runs.remember`); a seed
     band is one entry, its first seed's, named with its size."""
     names, kept = runs.run_names(), runs.session_runs()
-    in_bands = {
-        member
-        for config in kept
-        if runs.band(config)
-        for member in runs.session_bands()[config][1:]
-    }
+    seed_bands = {config: runs.band(config) for config in kept}
+    in_bands = {member.config for band in seed_bands.values() if band for member in band[1:]}
     entries = {}
     for config, result in kept.items():
         if config in in_bands:
             continue
-        seeds = runs.band(config)
         name = names[config]
-        if seeds:
-            name = _("{name} · {count} seeds").format(name=name, count=len(seeds))
+        if seed_bands[config]:
+            name = _("{name} · {count} seeds").format(name=name, count=len(seed_bands[config]))
         entries[name] = result
     return entries
 
