@@ -84,3 +84,10 @@ def test_the_twin_lab_trains_every_twin_with_the_sidebars_seeds(
     assert any('"high"' in spec for spec in specs)  # the twins' curves as bands
     names = app.session_state["run_names"]
     assert sorted(names.values())[:2] == ["1 · inputs ÷255", "1 · inputs ÷255 · seed 1"]
+
+
+def test_an_action_over_the_sessions_run_limit_is_refused(train_calls):
+    app = open_link(runs="A1,A2,A3,B2", seeds="8")  # 32 runs: a session keeps 24
+    assert not app.exception and not train_calls
+    errors = " ".join(error.value for error in app.error)
+    assert "would keep 32 runs; a session keeps at most 24" in errors

@@ -177,6 +177,14 @@ def start(
             for label, config in configs.items()
             for member in bands[config]
         }
+    if len(configs) > MAX_SESSION_RUNS:  # its first runs would be let go before it ends
+        st.error(
+            _(
+                "This action would keep {count} runs; a session keeps at most {limit}. Use fewer "
+                "seeds or fewer set-ups."
+            ).format(count=len(configs), limit=MAX_SESSION_RUNS)
+        )
+        return False
     to_train = [config for config in configs.values() if finished(config) is None]
     refusal = budget.over_budget(to_train, what)
     if refusal:
