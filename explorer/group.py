@@ -189,15 +189,12 @@ class _GroupTrainer:
         # Probes: graph mode, one run at a time (its index fed), each loss kind traced once.
         self.batch = first.batch_size
         self.loss_by_kind = {config.loss: per_sample_loss(config) for config in configs}
-        self.evaluate = {
-            kind: tf.function(
-                functools.partial(self._evaluate, kind), autograph=False, reduce_retracing=True
-            )
-            for kind in self.loss_by_kind
-        }
+        # One trace per loss kind serves every shape (probe, validation subset, full set).
+        images = tf.TensorSpec([None, IMAGE_PIXELS], tf.uint8)
+        signature = [tf.TensorSpec([], tf.int32), images, tf.TensorSpec([None], tf.int32), images]
         self.measure = {
             kind: tf.function(
-                functools.partial(self._measure, kind), autograph=False, reduce_retracing=True
+                functools.partial(self._measure, kind), autograph=False, input_signature=signature
             )
             for kind in self.loss_by_kind
         }
@@ -344,7 +341,7 @@ class _GroupTrainer:
 
         zeros, nan = tf.zeros([runs]), tf.fill([runs, layers], float("nan"))
         before = [tf.zeros_like(kernel) for kernel in self.kernels]
-        done, loss_sum, correct_sum, finite, first_bad, before, gradient_norms = tf.while_loop(
+        done, loss_sum, correct_sum, _, first_bad, before, gradient_norms = tf.while_loop(
             keep_going,
             body,
             (
@@ -399,8 +396,8 @@ def _norms(tensor: tf.Tensor) -> tf.Tensor:
 
 
 class _Member:
-    """One run of a group as `train._Recorder` reads a trainer: `evaluate` and `measure` (its
-    probes), `dense` (layer names), `model.count_params()` and `step_loss.numpy()`."""
+    """One run of a group as `train._Recorder` reads a trainer: `measure` (its probes),
+    `dense` (layer names), `model.count_params()` and `step_loss.numpy()`."""
 
     def __init__(self, trainer: _GroupTrainer, index: int, config: RunConfig):
         self.trainer, self.index, self.kind = trainer, tf.constant(index), config.loss
@@ -408,9 +405,6 @@ class _Member:
         self.model = types.SimpleNamespace(count_params=lambda: trainer.parameter_count)
         # This run's column of the step losses, (steps + 1,).
         self.step_loss = types.SimpleNamespace(numpy=lambda: trainer.step_loss[:, index].numpy())
-
-    def evaluate(self, images, labels):
-        return self.trainer.evaluate[self.kind](self.index, images, labels)
 
     def measure(self, val_images, val_labels, probe_images):
         return self.trainer.measure[self.kind](self.index, val_images, val_labels, probe_images)
