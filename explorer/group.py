@@ -274,11 +274,10 @@ class _GroupTrainer:
             corrects.append(correct)
         return tf.stack(losses), tf.stack(corrects)
 
-    def _step(self, orders, step_in_epoch, global_step, last, before, gradient_norms):
-        """One step of every run on its own batch; returns losses, correct counts (R,), and the
-        kernels before the step with the gradient norms ‖∇W‖ (R, layers) when `last`, else
-        `before` and `gradient_norms` as they came (one step in the compiled loop, as in
-        train._Trainer._step).
+    def _step(self, orders, step_in_epoch, global_step, measure=False):
+        """One step of every run on its own batch; returns losses, correct counts (R,), stats.
+
+        With `measure`, stats are (‖∇W‖, ‖ΔW‖ / ‖W‖) for each run and kernel, two (R, layers).
         """
         indices, real = batch_indices(orders, step_in_epoch, self.batch)  # (R, B), (B,)
         images, labels = tf.gather(self.images, indices), tf.gather(self.labels, indices)
@@ -286,13 +285,7 @@ class _GroupTrainer:
             losses, corrects = self._losses(images, labels, real)
             total = tf.reduce_sum(losses)  # ∂total/∂loss_r = 1: each run's own gradient
         gradients = tape.gradient(total, self.variables)
-        layers = len(self.kernels)
-
-        def measured():
-            norms = tf.stack([_norms(gradient) for gradient in gradients[:layers]], 1)
-            return [tf.identity(kernel) for kernel in self.kernels], norms
-
-        before, gradient_norms = tf.cond(last, measured, lambda: (list(before), gradient_norms))
+        before = [tf.identity(kernel) for kernel in self.kernels] if measure else []
         # Keras's own update rules, elementwise over the run axis (see the module docstring).
         updates = (
             (self.first_optimizer, self.first_rate, gradients[:1], self.variables[:1]),
@@ -303,27 +296,29 @@ class _GroupTrainer:
                 optimizer.update_step(gradient, variable, rate)
             optimizer.iterations.assign_add(1)
         self.step_loss.scatter_nd_update([[global_step]], [losses])  # XLA-friendly write
-        return losses, corrects, before, gradient_norms
+        if not measure:
+            return losses, corrects, None
+        gradient_norms = tf.stack([_norms(gradient) for gradient in gradients[: len(before)]], 1)
+        update_ratios = tf.stack(
+            [
+                _norms(kernel - old) / tf.maximum(_norms(old), 1e-30)
+                for kernel, old in zip(self.kernels, before, strict=True)
+            ],
+            axis=1,
+        )
+        return losses, corrects, (gradient_norms, update_ratios)
 
     def _run_steps(self, orders, start_in_epoch, start_global, count, active):
         """`count` steps of every run, the last one measured, as train._Trainer._run_steps.
 
         Stops early only when no `active` run (R,) is left with finite losses. Returns each
         run's loss sum and correct count (R,), the steps done, each run's first step with a
-        non-finite loss (1-based within the call; 0 when none) and the last step's stats
-        (‖∇W‖, ‖ΔW‖ / ‖W‖), each (R, layers); NaN when the loop stopped before the last step.
+        non-finite loss (1-based within the call; 0 when none) and the last step's stats.
         """
-        runs, layers = self.runs, len(self.kernels)
+        runs = self.runs
 
-        def body(done, loss_sum, correct_sum, finite, first_bad, before, gradient_norms):
-            losses, corrects, before, gradient_norms = self._step(
-                orders,
-                start_in_epoch + done,
-                start_global + done + 1,
-                tf.equal(done, count - 1),
-                before,
-                gradient_norms,
-            )
+        def body(done, loss_sum, correct_sum, finite, first_bad):
+            losses, corrects, _ = self._step(orders, start_in_epoch + done, start_global + done + 1)
             now_finite = tf.math.is_finite(losses)
             first_bad = tf.where(finite & ~now_finite, done + 1, first_bad)
             return (
@@ -332,37 +327,35 @@ class _GroupTrainer:
                 correct_sum + corrects,
                 finite & now_finite,
                 first_bad,
-                before,
-                gradient_norms,
             )
 
-        def keep_going(done, loss_sum, correct_sum, finite, first_bad, before, gradient_norms):
-            return tf.logical_and(done < count, tf.reduce_any(finite & active))
+        def keep_going(done, loss_sum, correct_sum, finite, first_bad):
+            return tf.logical_and(done < count - 1, tf.reduce_any(finite & active))
 
-        zeros, nan = tf.zeros([runs]), tf.fill([runs, layers], float("nan"))
-        before = [tf.zeros_like(kernel) for kernel in self.kernels]
-        done, loss_sum, correct_sum, _, first_bad, before, gradient_norms = tf.while_loop(
+        zeros = tf.zeros([runs])
+        done, loss_sum, correct_sum, finite, first_bad = tf.while_loop(
             keep_going,
             body,
-            (
-                tf.constant(0),
-                zeros,
-                zeros,
-                tf.ones([runs], tf.bool),
-                tf.zeros([runs], tf.int32),
-                before,
-                nan,
-            ),
+            (tf.constant(0), zeros, zeros, tf.ones([runs], tf.bool), tf.zeros([runs], tf.int32)),
         )
-        update_ratios = tf.stack(
-            [
-                _norms(kernel - old) / tf.maximum(_norms(old), 1e-30)
-                for kernel, old in zip(self.kernels, before, strict=True)
-            ],
-            axis=1,
+
+        def measured_step():
+            return self._step(orders, start_in_epoch + done, start_global + done + 1, measure=True)
+
+        def skipped_step():
+            nan = tf.fill([runs, len(self.kernels)], float("nan"))
+            return zeros, zeros, (nan, nan)
+
+        going = tf.reduce_any(finite & active)
+        losses, corrects, stats = tf.cond(going, measured_step, skipped_step)
+        first_bad = tf.where(going & finite & ~tf.math.is_finite(losses), done + 1, first_bad)
+        return (
+            loss_sum + losses,
+            correct_sum + corrects,
+            done + tf.cast(going, tf.int32),
+            first_bad,
+            stats,
         )
-        update_ratios = tf.where(tf.equal(done, count), update_ratios, nan)
-        return loss_sum, correct_sum, done, first_bad, (gradient_norms, update_ratios)
 
     def _outputs(self, index, images):
         """[(z, h)] per Dense layer of run `index` on uint8 `images`, as probes.layer_outputs."""
