@@ -11,12 +11,13 @@ differ only in numbers, so R of them train as one compiled program with a run ax
               (and the first kernel's epsilon) an (R, 1, 1) tensor: elementwise, so each run
               takes exactly the step it takes alone, with its own optimizer state
 
-Each run's weights are drawn by its own Keras model (`build_model`), as `train()` draws them, its
-batches come from its own seed's shuffle, and it gets the same `RunResult` as `train()` (the same
-recorder, checkpoints and probes). A run whose loss stops being finite is marked diverged at that
-step, as `train()` marks it, and drops out; the others go on. The products are the 2-D ones of a
-run alone (not one batched product, which rounds differently), so a grouped run's numbers are
-those of `train()` (bit for bit wherever measured; the tests allow 1e-5 on the losses).
+Each run's weights are drawn by its own seeded initializers (`model.initial_weights`, as
+`build_model` draws them), its batches come from its own seed's shuffle, and it gets the same
+`RunResult` as `train()` (the same recorder, checkpoints and probes). A run whose loss stops
+being finite is marked diverged at that step, as `train()` marks it, and drops out; the others
+go on. The products are the 2-D ones of a run alone (not one batched product, which rounds
+differently), so a grouped run's numbers are those of `train()` (bit for bit wherever measured;
+the tests allow 1e-5 on the losses).
 
 The compiled program waits in `train.TRAINERS` between groups, keyed on its shapes and static
 choices (`group_structure`), so a second group of the same shapes pays no compilation; it counts
@@ -43,8 +44,7 @@ from explorer.data import Dataset
 from explorer.model import (
     IMAGE_PIXELS,
     NUM_CLASSES,
-    build_model,
-    dense_layers,
+    initial_weights,
     input_rescaling,
     make_first_layer_optimizer,
     make_optimizer,
@@ -203,14 +203,14 @@ class _GroupTrainer:
         """Make the group's next runs `configs`: each run's initial weights drawn by its own
         Keras model (as `train()` draws them), fresh optimizer state, rates, scaling, data."""
         images = samples["train_images"]
-        models = [build_model(config, images) for config in configs]
-        layers = [dense_layers(model) for model in models]
+        drawn = [initial_weights(config) for config in configs]  # as build_model draws them
         for index, kernel in enumerate(self.kernels):
-            kernel.assign(np.stack([run[index].kernel.numpy() for run in layers]))
+            kernel.assign(np.stack([run[index][0] for run in drawn]))
         for index, bias in enumerate(self.biases):
-            bias.assign(np.stack([run[index].bias.numpy()[None] for run in layers]))
-        self.layer_names = [layer.name for layer in layers[0]]
-        self.parameter_count = int(models[0].count_params())
+            bias.assign(np.stack([run[index][1][None] for run in drawn]))
+        hidden = len(configs[0].hidden_units)
+        self.layer_names = [*(f"hidden_{index + 1}" for index in range(hidden)), "output"]
+        self.parameter_count = sum(kernel.size + bias.size for kernel, bias in drawn[0])
 
         def column(values):  # float32, as a Keras optimizer or layer keeps a Python float
             return np.asarray(values, np.float32).reshape(-1, 1, 1)

@@ -110,25 +110,15 @@ def build_model(config: RunConfig, train_images: np.ndarray | None = None) -> ke
         keras.layers.Rescaling(scale=scale, offset=offset, name="scaling"),
     ]
     widths = [*config.hidden_units, NUM_CLASSES]
-    for index, units in enumerate(widths):
+    initializers = layer_initializers(config)
+    for index, (units, (kernel, bias)) in enumerate(zip(widths, initializers, strict=True)):
         is_output = index == len(widths) - 1
-        in_scope = {
-            "first": index == 0,
-            "hidden": not is_output,
-            "all": True,
-        }[config.init_scope]
-        layer_seed = config.seed * 1_000 + index
-        kernel = (
-            kernel_initializer(config.kernel_initializer, config.init_param, layer_seed)
-            if in_scope
-            else keras.initializers.GlorotUniform(seed=layer_seed)  # Keras's Dense default
-        )
         layers.append(
             keras.layers.Dense(
                 units,
                 activation="softmax" if is_output else config.activation,
                 kernel_initializer=kernel,
-                bias_initializer=bias_initializer(config.bias_initializer, layer_seed + 500),
+                bias_initializer=bias,
                 name="output" if is_output else f"hidden_{index + 1}",  # as FIRST_LAYER
             )
         )
@@ -137,6 +127,44 @@ def build_model(config: RunConfig, train_images: np.ndarray | None = None) -> ke
         if config.weight_scale_scope == "all" or dense is dense_layers(model)[0]:
             dense.kernel.assign(dense.kernel / config.weight_scale)
     return model
+
+
+def layer_initializers(config: RunConfig) -> list[tuple[keras.initializers.Initializer, ...]]:
+    """(kernel, bias) initializers of each Dense layer, seeded per layer (seed · 1000 + index;
+    biases + 500). Kernels outside the init scope get Keras's Dense default, GlorotUniform."""
+    widths = [*config.hidden_units, NUM_CLASSES]
+    initializers = []
+    for index in range(len(widths)):
+        in_scope = {
+            "first": index == 0,
+            "hidden": index < len(widths) - 1,
+            "all": True,
+        }[config.init_scope]
+        layer_seed = config.seed * 1_000 + index
+        kernel = (
+            kernel_initializer(config.kernel_initializer, config.init_param, layer_seed)
+            if in_scope
+            else keras.initializers.GlorotUniform(seed=layer_seed)  # Keras's Dense default
+        )
+        initializers.append((kernel, bias_initializer(config.bias_initializer, layer_seed + 500)))
+    return initializers
+
+
+def initial_weights(config: RunConfig) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each Dense layer's initial (kernel, bias), exactly as `build_model` draws and scales
+    them, without building a Keras model: the initializers called on the layers' shapes, as
+    Dense.build calls them (a few ms, where a model takes ~40 ms; a trainer reused from the pool
+    or a group of eight seeds needs only the numbers)."""
+    widths = [IMAGE_PIXELS, *config.hidden_units, NUM_CLASSES]
+    weights = []
+    for index, (kernel_init, bias_init) in enumerate(layer_initializers(config)):
+        fan_in, units = widths[index], widths[index + 1]
+        kernel = kernel_init(shape=(fan_in, units), dtype="float32")
+        if config.weight_scale_scope == "all" or index == 0:
+            kernel = kernel / config.weight_scale  # as build_model divides the variable
+        bias = bias_init(shape=(units,), dtype="float32")
+        weights.append((keras.ops.convert_to_numpy(kernel), keras.ops.convert_to_numpy(bias)))
+    return weights
 
 
 def dense_layers(model: keras.Model) -> list[keras.layers.Dense]:

@@ -48,6 +48,7 @@ from explorer.model import (
     NUM_CLASSES,
     build_model,
     dense_layers,
+    initial_weights,
     input_rescaling,
     make_first_layer_optimizer,
     make_loss,
@@ -276,10 +277,9 @@ class _Trainer:
     def load(self, config: RunConfig, samples: dict[str, np.ndarray]) -> None:
         """Make this trainer's next run `config`: its initial weights (drawn as a fresh model's
         are), fresh optimizer state, its learning rates and its data."""
-        fresh = dense_layers(build_model(config, samples["train_images"]))
-        for layer, new in zip(self.dense, fresh, strict=True):
-            layer.kernel.assign(new.kernel)
-            layer.bias.assign(new.bias)
+        for layer, (kernel, bias) in zip(self.dense, initial_weights(config), strict=True):
+            layer.kernel.assign(kernel)
+            layer.bias.assign(bias)
         rates = (config.learning_rate * config.first_layer_lr_multiplier, config.learning_rate)
         for optimizer, rate in zip((self.first_optimizer, self.optimizer), rates, strict=True):
             for variable in optimizer.variables:  # iteration count, moments

@@ -7,7 +7,13 @@ import pytest
 import tensorflow as tf
 
 from explorer.config import KERNEL_INITIALIZERS, RunConfig
-from explorer.model import build_model, dense_layers, input_rescaling, make_optimizer
+from explorer.model import (
+    build_model,
+    dense_layers,
+    initial_weights,
+    input_rescaling,
+    make_optimizer,
+)
 from explorer.probes import layer_outputs
 
 FAN_IN, FAN_OUT = 784, 300
@@ -137,3 +143,33 @@ def test_saturation_band_is_sigmoid_only():
 
     assert saturation_band("sigmoid") == (SATURATION_LOW, SATURATION_HIGH)
     assert saturation_band("tanh") is None and saturation_band("relu") is None
+
+
+@pytest.mark.parametrize("initializer", KERNEL_INITIALIZERS)
+@pytest.mark.parametrize(
+    ("init_scope", "weight_scale_scope", "weight_scale", "bias"),
+    [("first", "first", 255.0, "zeros"), ("all", "all", 3.0, "random_normal")],
+)
+def test_initial_weights_are_build_models_to_the_bit(
+    initializer, init_scope, weight_scale_scope, weight_scale, bias
+):
+    """initial_weights() draws without a model what build_model's layers hold: every kernel and
+    bias bit for bit, scaled where the scope says."""
+    config = RunConfig(
+        kernel_initializer=initializer,
+        init_scope=init_scope,
+        weight_scale=weight_scale,
+        weight_scale_scope=weight_scale_scope,
+        bias_initializer=bias,
+        hidden_units=(32, 16),
+        seed=7,
+    )
+    layers = dense_layers(build_model(config))
+    drawn = initial_weights(config)
+    assert len(drawn) == len(layers) == 3
+    for layer, (kernel, bias_values) in zip(layers, drawn, strict=True):
+        np.testing.assert_array_equal(layer.kernel.numpy(), kernel)
+        np.testing.assert_array_equal(layer.bias.numpy(), bias_values)
+    if initializer != "zeros":  # the seed matters
+        other = initial_weights(config.replace(seed=8))[0][0]
+        assert not np.array_equal(drawn[0][0], other)
