@@ -5,6 +5,8 @@
     a − b       the difference of two bands' mean final accuracy, against the seed spread:
                 spread = the larger of the two bands' half-ranges, so "inside the spread"
                 means one seed could show the difference the other way round
+    histograms  the seeds pooled: their counts summed on common bins (`common_edges`), so
+                density = Σ counts / (Σ all values · bin width) is the seeds' mixture
 
 A diverged seed counts with its last finite checkpoint, as the Summary shows it.
 """
@@ -17,9 +19,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from explorer import compare
+from explorer import compare, probes
 from explorer.i18n import _
 from explorer.train import RunResult
+
+HISTOGRAM_KEYS = ["run", "checkpoint", "step", "epoch"]
 
 CURVE_KEYS = ["run", "split", "metric", "step"]
 
@@ -44,6 +48,65 @@ def band_curves_table(bands: Mapping[str, Sequence[RunResult]]) -> pd.DataFrame:
         high=("value", "max"),
         seeds=("value", "size"),
     ).reset_index()
+
+
+def common_edges(edges: Sequence[np.ndarray]) -> np.ndarray:
+    """Bins every seed's histogram covers: the seeds' own edges when they coincide (bounded
+    activations, one seed), else as many bins over the range they all cover:
+
+        linspace(max_s edges_s[0], min_s edges_s[-1], bins + 1)
+
+    Each seed's bins were fixed at its own init (`probes.histogram_edges`, centred on 0), so
+    the ranges overlap; keeping to their common part keeps every off-scale count true."""
+    first = np.asarray(edges[0], float)
+    if all(np.array_equal(first, other) for other in edges[1:]):
+        return first
+    low = max(float(other[0]) for other in edges)
+    high = min(float(other[-1]) for other in edges)
+    return np.linspace(low, high, len(first))
+
+
+def pooled_preactivation_table(bands: Mapping[str, Sequence[RunResult]]) -> pd.DataFrame:
+    """`compare.preactivation_table` of each band with its seeds pooled, plus seeds (how many
+    reached the checkpoint: a diverged seed stops early).
+
+    Per band and checkpoint k, over the seeds s that recorded it (see `common_edges` and
+    `probes.rebin`):
+        counts_k    = Σ_s rebin(counts_s,k onto the common edges)
+        off_scale_k = Σ_s rebin(off_scale_s,k)     below, above, NaN
+    Seeds share their checkpoints' steps (one set-up): step and epoch are the longest seed's.
+    """
+    frames = []
+    for name, members in bands.items():
+        edges = common_edges([result.preactivation_edges for result in members])
+        longest = max(members, key=lambda result: len(result.preactivation_counts))
+        checkpoints = len(longest.preactivation_counts)
+        counts = np.zeros((checkpoints, len(edges) - 1))
+        off_scale = np.zeros((checkpoints, 3))
+        seeds = np.zeros(checkpoints, dtype=int)
+        for result in members:
+            recorded = len(result.preactivation_counts)
+            moved, moved_off = probes.rebin(
+                result.preactivation_edges,
+                result.preactivation_counts,
+                result.preactivation_off_scale,
+                edges,
+            )
+            counts[:recorded] += moved[:recorded]
+            off_scale[:recorded] += moved_off[:recorded]
+            seeds[:recorded] += 1
+        table = probes.histogram_rows(edges, counts, off_scale)
+        checkpoint = table.pop("histogram").to_numpy()
+        history = longest.history
+        table.insert(0, "run", name)
+        table.insert(1, "checkpoint", checkpoint)
+        table.insert(2, "step", history["step"].to_numpy()[checkpoint])
+        table.insert(3, "epoch", history["epoch"].to_numpy()[checkpoint])
+        table["seeds"] = seeds[checkpoint]
+        frames.append(table)
+    if not frames:
+        return pd.DataFrame(columns=[*HISTOGRAM_KEYS, *compare.HISTOGRAM_COLUMNS, "seeds"])
+    return pd.concat(frames, ignore_index=True)
 
 
 def finals(members: Sequence[RunResult]) -> dict[str, float]:

@@ -90,8 +90,9 @@ def off_scale_share(counts: np.ndarray, off_scale: np.ndarray) -> float:
 def histogram_rows(edges: np.ndarray, counts: np.ndarray, off_scale: np.ndarray) -> pd.DataFrame:
     """Long table of n histograms on the same `edges`, for charts.
 
-    counts (n, bins) and off_scale (n, 3) as `histogram` returns them, one row each. Per
-    histogram: a "below" row, one "inside" row per bin, an "above" row, with columns
+    counts (n, bins) and off_scale (n, 3) as `histogram` returns them, one row each (whole
+    numbers; `rebin`'s pooled, fractional counts stay fractional). Per histogram: a "below"
+    row, one "inside" row per bin, an "above" row, with columns
         histogram   its row in `counts`
         side        "below" | "inside" | "above"
         bin_start, bin_end   the bin; below is (−inf, edges[0]), above (edges[-1], +inf)
@@ -100,8 +101,7 @@ def histogram_rows(edges: np.ndarray, counts: np.ndarray, off_scale: np.ndarray)
         density     share / bin width for inside bins; NaN for below and above (no width)
         off_scale   the histogram's off-scale share: (below + above + NaN) / all values
     """
-    counts = np.atleast_2d(counts).astype(np.int64)
-    off_scale = np.atleast_2d(off_scale).astype(np.int64)
+    counts, off_scale = _whole_or_float(counts), _whole_or_float(off_scale)
     histograms, bins = counts.shape
     every = np.concatenate([off_scale[:, :1], counts, off_scale[:, 1:2]], axis=1)  # (n, bins+2)
     totals = np.maximum(counts.sum(axis=1) + off_scale.sum(axis=1), 1)[:, None]
@@ -122,6 +122,52 @@ def histogram_rows(edges: np.ndarray, counts: np.ndarray, off_scale: np.ndarray)
             "off_scale": np.repeat(off_scale.sum(axis=1) / totals[:, 0], bins + 2),
         }
     )
+
+
+def _whole_or_float(counts) -> np.ndarray:
+    """2-D counts as int64, or float64 where they are fractional (pooled on other bins)."""
+    counts = np.atleast_2d(counts)
+    return counts.astype(np.float64 if np.issubdtype(counts.dtype, np.floating) else np.int64)
+
+
+def rebin(
+    edges: np.ndarray, counts: np.ndarray, off_scale: np.ndarray, new_edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`histogram`'s counts (n, bins) and off_scale (n, 3) moved onto `new_edges`, a range
+    inside `edges`' range, as the bars claim them: each bin's count spread evenly over its width.
+
+        new_count_j = Σ_i count_i · |bin_i ∩ new_bin_j| / |bin_i|
+        below'      = below + Σ_i count_i · |bin_i ∩ (−inf, new_edges[0])| / |bin_i|
+        above'      = above + Σ_i count_i · |bin_i ∩ (new_edges[-1], +inf)| / |bin_i|
+        NaN'        = NaN
+
+    The range must lie inside `edges`' (what was below edges[0] is then below new_edges[0]
+    too), so the off-scale counts stay true. Nothing is lost: the totals are unchanged.
+    Counts come back as floats (a bin split between two new bins splits its count).
+
+    Raises:
+        ValueError: for new edges reaching beyond `edges`.
+    """
+    edges, new_edges = np.asarray(edges, float), np.asarray(new_edges, float)
+    if new_edges[0] < edges[0] or new_edges[-1] > edges[-1]:
+        raise ValueError(
+            f"rebin needs new edges inside [{edges[0]:g}, {edges[-1]:g}]; "
+            f"got [{new_edges[0]:g}, {new_edges[-1]:g}]"
+        )
+    starts, ends = edges[:-1, None], edges[1:, None]  # (bins, 1): the old bins
+    widths = ends - starts
+
+    def share_inside(low, high):  # (bins, k): the share of each old bin inside [low, high]
+        return np.clip(np.minimum(ends, high) - np.maximum(starts, low), 0, None) / widths
+
+    moved = share_inside(new_edges[None, :-1], new_edges[None, 1:])  # (bins, new bins)
+    below = share_inside(-np.inf, new_edges[0])[:, 0]
+    above = share_inside(new_edges[-1], np.inf)[:, 0]
+    counts = np.atleast_2d(counts).astype(np.float64)  # (n, bins)
+    off_scale = np.atleast_2d(off_scale).astype(np.float64).copy()  # (n, 3)
+    off_scale[:, 0] += counts @ below
+    off_scale[:, 1] += counts @ above
+    return counts @ moved, off_scale
 
 
 def saturation_band(activation: str) -> tuple[float, float] | None:

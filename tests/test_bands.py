@@ -1,12 +1,15 @@
 """Seed bands: a set-up trained with several seeds at once, read as a band in every view."""
 
 import json
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
+import pandas as pd
 import pytest
 from test_share import open_link
 
-from explorer import bands
+from explorer import bands, probes
 from explorer.presets import PRESETS
 from explorer.ui import sidebar
 
@@ -91,3 +94,73 @@ def test_an_action_over_the_sessions_run_limit_is_refused(train_calls):
     assert not app.exception and not train_calls
     errors = " ".join(error.value for error in app.error)
     assert "would keep 32 runs; a session keeps at most 24" in errors
+
+
+# --- pooled histograms: the seeds' counts on common bins --------------------------------------
+
+
+def fake_run(edges, counts, off_scale) -> SimpleNamespace:
+    """What pooling reads of a run: its first layer's histograms and their checkpoints."""
+    counts = np.asarray(counts, dtype=np.int32)
+    steps = np.arange(len(counts)) * 10
+    return SimpleNamespace(
+        preactivation_edges=np.asarray(edges, float),
+        preactivation_counts=counts,
+        preactivation_off_scale=np.asarray(off_scale, dtype=np.int64),
+        history=pd.DataFrame({"step": steps, "epoch": steps / 20}),
+    )
+
+
+def test_rebin_keeps_every_value_and_its_off_scale_counts_true():
+    edges = np.linspace(-2, 2, 5)  # bins of width 1
+    counts, off_scale = np.array([[1, 2, 3, 4]]), np.array([[5, 6, 7]])
+    moved, moved_off = probes.rebin(edges, counts, off_scale, np.linspace(-1.5, 1.5, 4))
+    # Half of the bin [-2, -1) lies below -1.5, half of [1, 2) above 1.5.
+    np.testing.assert_allclose(moved, [[0.5 + 1, 1 + 1.5, 1.5 + 2]])
+    np.testing.assert_allclose(moved_off, [[5 + 0.5, 6 + 2, 7]])
+    assert moved.sum() + moved_off.sum() == counts.sum() + off_scale.sum()
+    same, same_off = probes.rebin(edges, counts, off_scale, edges)
+    np.testing.assert_array_equal(same, counts)
+    np.testing.assert_array_equal(same_off, off_scale)
+    with pytest.raises(ValueError, match="new edges inside"):
+        probes.rebin(edges, counts, off_scale, np.linspace(-3, 2, 5))
+
+
+def test_seeds_with_the_same_bins_pool_by_adding_their_counts():
+    edges = np.linspace(0, 1, 5)
+    first = fake_run(edges, [[1, 2, 3, 4], [0, 0, 5, 5]], [[0, 0, 0], [0, 2, 0]])
+    second = fake_run(edges, [[4, 3, 2, 1], [5, 5, 0, 0]], [[0, 0, 0], [1, 0, 1]])
+    table = bands.pooled_preactivation_table({"twin": [first, second]})
+    assert set(table.seeds) == {2} and list(dict.fromkeys(table.step)) == [0, 10]
+    inside = table[(table.side == "inside") & (table.checkpoint == 0)]
+    assert inside["count"].tolist() == [5, 5, 5, 5]
+    np.testing.assert_allclose(inside.density, 5 / (20 * 0.25))  # over every value of both
+    later = table[table.checkpoint == 1].set_index("side")
+    assert later.loc["below", "count"] == 1 and later.loc["above", "count"] == 2
+    assert later["off_scale"].iloc[0] == pytest.approx(4 / 24)  # NaN counts as off scale
+
+
+def test_seeds_with_their_own_bins_pool_on_the_bins_they_all_cover():
+    wide = fake_run(np.linspace(-2, 2, 5), [[1, 1, 1, 1]], [[1, 0, 0]])
+    narrow = fake_run(np.linspace(-1, 1, 5), [[2, 2, 2, 2]], [[0, 1, 0]])
+    table = bands.pooled_preactivation_table({"twin": [wide, narrow]})
+    inside = table[table.side == "inside"]
+    assert inside.bin_start.min() == -1 and inside.bin_end.max() == 1  # the common range
+    ends = table.set_index("side")["count"]
+    # The wide seed's outer bins lie beyond ±1: they join its own below count.
+    assert ends["below"] == 1 + 1 and ends["above"] == 1 + 1
+    assert table["count"].sum() == pytest.approx(4 + 1 + 8 + 1)  # nothing lost
+    np.testing.assert_allclose(inside["count"], [0.5 + 2, 0.5 + 2, 0.5 + 2, 0.5 + 2])
+
+
+def test_a_diverged_seed_counts_only_where_it_recorded():
+    edges = np.linspace(0, 1, 3)
+    whole = fake_run(edges, [[1, 1], [1, 1], [1, 1]], np.zeros((3, 3)))
+    stopped = fake_run(edges, [[3, 3]], np.zeros((1, 3)))
+    table = bands.pooled_preactivation_table({"twin": [stopped, whole]})
+    by_checkpoint = table.groupby("checkpoint").agg(
+        seeds=("seeds", "first"), count=("count", "sum")
+    )
+    assert by_checkpoint.seeds.tolist() == [2, 1, 1]
+    assert by_checkpoint["count"].tolist() == [8, 2, 2]
+    assert list(dict.fromkeys(table.step)) == [0, 10, 20]  # the longest seed's checkpoints
