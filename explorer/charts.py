@@ -73,6 +73,11 @@ SWEEP_METRICS = {
 }
 SHARE_WORDS = ("accuracy", "saturat", "share", "dead")  # metrics shown as percentages on 0–1
 STATUS = [N_("trained"), N_("diverged")]  # a sweep's legend: the status column's words
+PARTLY_DIVERGED = N_("some seeds diverged")  # a sweep's third status, with seed bands
+PARTLY_DIVERGED_COLOR = "#ff7f0e"
+STATUS_COLORS = [TRAINED_COLOR, DIVERGED_COLOR, PARTLY_DIVERGED_COLOR]  # STATUS, PARTLY_DIVERGED
+STATUS_SHAPES = ["circle", X_SHAPE, "diamond"]
+BAND_COLUMNS = ["low", "high", "seeds", "diverged_seeds"]  # a sweep's seed band (sweep.band_table)
 SPLITS = {"train": N_("train"), "validation": N_("validation")}  # the curves' dash legend
 BIN_TIPS = (("bin_start", "from"), ("bin_end", "to"))  # histogram tooltip fields and titles
 LABEL_COLOR = "#444"
@@ -881,51 +886,75 @@ def final_metrics_chart(df: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
 # Sweep results against the knob's value, one panel per metric; diverged runs as red crosses.
 def sweep_chart(df: pd.DataFrame, knob: str, log_x: bool = False) -> alt.VConcatChart | alt.Chart:
     """Columns: value (the knob's value), metric, result, diverged (bool). A diverged run is
-    drawn at its result when finite, else along the panel's bottom edge."""
+    drawn at its result when finite, else along the panel's bottom edge.
+
+    Seed bands (`sweep.band_table`) add low, high, seeds and diverged_seeds: result is then the
+    mean over the seeds with a number there, drawn with a min–max error bar; diverged means
+    every seed diverged (a red cross, as one diverged run), and a value where only some did is
+    an orange diamond at the others' mean. With one seed everywhere the chart is the plain one.
+    """
     columns = ["value", "metric", "result", "diverged"]
-    data = _clean(df, columns, finite=["value"], positive=["value"] if log_x else [])
+    banded = (
+        set(BAND_COLUMNS) <= set(df.columns)
+        and (pd.to_numeric(df["seeds"], errors="coerce") > 1).any()
+    )
+    data = _clean(
+        df,
+        columns + (BAND_COLUMNS if banded else []),
+        finite=["value"],
+        positive=["value"] if log_x else [],
+    )
     if data.empty:
         return _no_data()
-    data["result"] = pd.to_numeric(data["result"], errors="coerce").astype(float)
+    numeric = ["result", *(BAND_COLUMNS if banded else [])]
+    data[numeric] = data[numeric].apply(pd.to_numeric, errors="coerce").astype(float)
     data["diverged"] = [False if pd.isna(flag) else bool(flag) for flag in data["diverged"]]
-    status_words = [_(status) for status in STATUS]
+    status_words = [_(status) for status in (*STATUS, *([PARTLY_DIVERGED] if banded else []))]
     data["status"] = np.where(data["diverged"], status_words[1], status_words[0])
+    if banded:
+        partly = ~data["diverged"] & (data["diverged_seeds"] > 0)
+        data.loc[partly, "status"] = status_words[2]
     metrics = [metric for metric in SWEEP_METRICS if metric in set(data["metric"])]
     metrics += [metric for metric in dict.fromkeys(data["metric"]) if metric not in SWEEP_METRICS]
     if log_x:
         x = _log_encoding(alt.X, "value:Q", knob, data["value"])
     else:
         x = alt.X("value:Q", title=knob, scale=alt.Scale(type="linear"))
-    colors = alt.Scale(domain=status_words, range=[TRAINED_COLOR, DIVERGED_COLOR])
-    shapes = alt.Scale(domain=status_words, range=["circle", X_SHAPE])
+    colors = alt.Scale(domain=status_words, range=STATUS_COLORS[: len(status_words)])
+    shapes = alt.Scale(domain=status_words, range=STATUS_SHAPES[: len(status_words)])
     status = {
         "color": alt.Color("status:N", title=None, scale=colors, legend=BOTTOM_LEGEND),
         "shape": alt.Shape("status:N", title=None, scale=shapes, legend=BOTTOM_LEGEND),
-        "tooltip": [
-            alt.Tooltip("value:Q", title=knob, format=".4g"),
-            alt.Tooltip("result:Q", format=".4g", **_title(N_("result"))),
-            alt.Tooltip("diverged:N", **_title(N_("diverged"))),
-        ],
+        "tooltip": _sweep_tooltip(knob, banded),
     }
     panels = []
     for metric in metrics:
         rows = data[data["metric"] == metric]
+        if banded:
+            rows = rows.assign(**_band_words(rows, _is_share(metric)))
         log_y = "loss" in str(metric)
         drawable = np.isfinite(rows["result"]) & ((rows["result"] > 0) | (not log_y))
         words = _(SWEEP_METRICS[metric]) if metric in SWEEP_METRICS else str(metric)
         title = words + (_(" (log scale)") if log_y else "")
         y = alt.Y("result:Q", title=title)
+        spans = rows[drawable]
+        bars = _error_bars(spans, log_y) if banded else spans[:0]
         if log_y and drawable.any():
-            y = _log_encoding(alt.Y, "result:Q", title, rows.loc[drawable, "result"])
+            extent = pd.concat([spans["result"], *([bars["low"], bars["high"]] if banded else [])])
+            y = _log_encoding(alt.Y, "result:Q", title, extent)
         elif log_y:
             y = y.scale(type="log")
         elif _is_share(metric):
             y = y.scale(domain=[0, 1]).axis(format="%")
         line = alt.Chart(rows[drawable & ~rows["diverged"]]).mark_line(color=TRAINED_COLOR)
-        points = alt.Chart(rows[drawable]).mark_point(filled=False, size=60, strokeWidth=2)
+        points = alt.Chart(spans).mark_point(filled=False, size=60, strokeWidth=2)
         edge = alt.Chart(rows[~drawable]).mark_point(filled=False, size=60, strokeWidth=2)
+        error_bars = alt.Chart(bars).mark_errorbar(ticks=True, thickness=1.5)
         layers = [
             line.encode(x=x, y=y),
+            error_bars.encode(
+                x=x, y=alt.Y("low:Q", scale=y["scale"], title=title), y2="high:Q"
+            ).encode(color=status["color"], tooltip=status["tooltip"]),
             points.encode(x=x, y=y, **status),
             edge.encode(x=x, y=alt.value(PANEL_HEIGHT - 6), **status),
         ]
@@ -934,46 +963,133 @@ def sweep_chart(df: pd.DataFrame, knob: str, log_x: bool = False) -> alt.VConcat
     return alt.vconcat(*panels).properties(autosize=FIT_WIDTH)
 
 
+# The rows of a sweep panel that get an error bar: several seeds with a spread between them.
+def _error_bars(rows: pd.DataFrame, log_y: bool) -> pd.DataFrame:
+    """Needs low, high, seeds; on a log axis both ends must be positive."""
+    spread = (rows["seeds"] > 1) & (rows["high"] > rows["low"])
+    if log_y:
+        spread &= rows["low"] > 0
+    return rows[spread]
+
+
+# The sweep's tooltip: the knob's value and the result, or a band's mean, range and seeds.
+def _sweep_tooltip(knob: str, banded: bool) -> list:
+    """Needs value, result, diverged; with `banded`, range and diverged_words (`_band_words`)
+    and seeds."""
+    value = alt.Tooltip("value:Q", title=knob, format=".4g")
+    if not banded:
+        return [
+            value,
+            alt.Tooltip("result:Q", format=".4g", **_title(N_("result"))),
+            alt.Tooltip("diverged:N", **_title(N_("diverged"))),
+        ]
+    return [
+        value,
+        alt.Tooltip("result:Q", title=_("mean over seeds"), format=".4g"),
+        alt.Tooltip("range:N", title=_("min–max over seeds")),
+        alt.Tooltip("seeds:Q", title=_("seeds")),
+        alt.Tooltip("diverged_words:N", title=_("diverged")),
+    ]
+
+
+# A band's range and diverged seeds as the tooltip says them: "80.1% – 82.4%", "1 of 3 seeds".
+def _band_words(rows: pd.DataFrame, share: bool) -> dict[str, list[str]]:
+    """Needs low, high, seeds, diverged_seeds (`sweep.band_table`)."""
+    number = _percent if share else _number
+    ranges = [
+        f"{number(low)} – {number(high)}" if np.isfinite(low) and np.isfinite(high) else _("n/a")
+        for low, high in zip(rows["low"], rows["high"], strict=True)
+    ]
+    diverged = [
+        _("{count} of {seeds} seeds").format(count=int(count), seeds=int(seeds))
+        for count, seeds in zip(rows["diverged_seeds"], rows["seeds"], strict=True)
+    ]
+    return {"range": ranges, "diverged_words": diverged}
+
+
 # Each run's first-step update ratio ‖ΔW‖/‖W‖ of the first kernel, as bars on a log axis.
-def first_step_ratio_chart(df: pd.DataFrame) -> alt.Chart:
+def first_step_ratio_chart(df: pd.DataFrame) -> alt.Chart | alt.LayerChart:
     """Columns: run, update_ratio; optionally ratio_to_first (shown in the tooltip). Bars start
-    a decade below the smallest ratio (a log axis has no zero to start from)."""
+    a decade below the smallest ratio (a log axis has no zero to start from).
+
+    A band of seeds (`twin.first_step_band`: update_ratio the mean, update_ratio_low and
+    update_ratio_high the seeds' range, seeds) adds a dark error bar over each bar from low to
+    high, where a run has more than one seed."""
     has_ratio = "ratio_to_first" in df.columns
+    band = {"update_ratio_low", "update_ratio_high", "seeds"} <= set(df.columns)
     columns = ["run", "update_ratio", *(["ratio_to_first"] if has_ratio else [])]
-    data = _clean(df, columns, positive=["update_ratio"])
+    band_columns = ["update_ratio_low", "update_ratio_high", "seeds"] if band else []
+    if band:
+        columns += band_columns
+    data = _clean(df, columns, positive=["update_ratio", *band_columns[:2]])
     if data.empty:
         return _no_data()
     runs = _runs(df)
-    base = 10 ** np.floor(np.log10(data["update_ratio"].min()) - 1)
+    ratios = data["update_ratio"]
+    low, high = ratios.min(), ratios.max()
+    if band:
+        low, high = (
+            min(low, data["update_ratio_low"].min()),
+            max(high, data["update_ratio_high"].max()),
+        )
+    base = 10 ** np.floor(np.log10(low) - 1)
+    mean_title = _("mean ‖ΔW‖/‖W‖ over seeds") if band else "‖ΔW‖/‖W‖"
     tooltip = [
         _tip("run:N", N_("run")),
-        alt.Tooltip("update_ratio:Q", title="‖ΔW‖/‖W‖", format=".3g"),
+        alt.Tooltip("update_ratio:Q", title=mean_title, format=".3g"),
     ]
     if has_ratio:
         tooltip.append(alt.Tooltip("ratio_to_first:Q", title=_("× run 1"), format=",.4g"))
-    title, ratios = _("‖ΔW‖/‖W‖ at step 1 (log)"), data["update_ratio"]
-    x = _log_encoding(alt.X, "update_ratio:Q", title, ratios, (base, ratios.max()))
+    title = _("‖ΔW‖/‖W‖ at step 1 (log)")
+    x = _log_encoding(alt.X, "update_ratio:Q", title, ratios, (base, high))
     y = alt.Y("run:N", title=None, scale=alt.Scale(domain=runs)).axis(labelLimit=400)
-    return (
+    bars = (
         alt.Chart(data)
         .mark_bar()
         .encode(x=x, x2=alt.datum(base), y=y, color=_run_color(runs, legend=False))
         .encode(tooltip=tooltip)
-        .properties(width="container", height=alt.Step(BAR_STEP), autosize=FIT_WIDTH)
     )
+    sized = {"width": "container", "height": alt.Step(BAR_STEP), "autosize": FIT_WIDTH}
+    spread = data[data["seeds"] > 1] if band else data.iloc[:0]
+    if spread.empty:
+        return bars.properties(**sized)
+    spread = spread.assign(
+        range=[
+            f"{_number(a)} – {_number(b)}"
+            for a, b in zip(spread["update_ratio_low"], spread["update_ratio_high"], strict=True)
+        ]
+    )
+    bar_tips = [
+        _tip("run:N", N_("run")),
+        alt.Tooltip("range:N", title=_("‖ΔW‖/‖W‖, min–max over seeds")),
+        alt.Tooltip("seeds:Q", title=_("seeds")),
+    ]
+    error_bars = (
+        alt.Chart(spread)
+        .mark_errorbar(ticks=True, color=LABEL_COLOR, thickness=1.5)
+        .encode(
+            x=alt.X("update_ratio_low:Q", scale=x["scale"], title=title), x2="update_ratio_high:Q"
+        )
+        .encode(y=y, tooltip=bar_tips)
+    )
+    return alt.layer(bars, error_bars).properties(**sized)
 
 
 # |loss − reference loss| per training step on a log axis: where twin runs part.
 def loss_gap_chart(df: pd.DataFrame, runs: Sequence[str] | None = None) -> alt.Chart:
-    """Columns: run, step, gap. `runs` fixes the colour domain (say, with the reference run
-    first, so colours match the other charts); the legend lists only the runs drawn. Gaps of 0
-    are drawn at GAP_FLOOR."""
-    data = _clean(df, ["run", "step", "gap"], finite=["step", "gap"])
+    """Columns: run, step, gap; optionally seed (`twin.loss_gap_seeds`: one thinner line per
+    run and seed, each its own seed's gap). `runs` fixes the colour domain (say, with the
+    reference run first, so colours match the other charts); the legend lists only the runs
+    drawn. Gaps of 0 are drawn at GAP_FLOOR."""
+    seeded = "seed" in df.columns
+    columns = ["run", "step", "gap", *(["seed"] if seeded else [])]
+    data = _clean(df, columns, finite=["step", "gap"])
     if data.empty:
         return _no_data()
     data["shown"] = np.maximum(data["gap"].to_numpy(), GAP_FLOOR)
     tooltip = [
         _tip("run:N", N_("run")),
+        *([_tip("seed:N", N_("seed"))] if seeded else []),
         alt.Tooltip("step:Q", format=",", **_title(N_("step"))),
         alt.Tooltip("gap:Q", title=_("|loss − reference|"), format=".3g"),
     ]
@@ -984,10 +1100,14 @@ def loss_gap_chart(df: pd.DataFrame, runs: Sequence[str] | None = None) -> alt.C
         orient="bottom", direction="vertical", labelLimit=600, title=None, values=_runs(data)
     )
     color = alt.Color("run:N", scale=alt.Scale(domain=domain, scheme=RUN_SCHEME), legend=legend)
+    lines = (
+        alt.Chart(data).mark_line(strokeWidth=1.0, opacity=0.8)
+        if seeded
+        else (alt.Chart(data).mark_line(strokeWidth=1.5))
+    )
     return (
-        alt.Chart(data)
-        .mark_line(strokeWidth=1.5)
-        .encode(x=alt.X("step:Q", title=_("training step")), y=y, color=color, tooltip=tooltip)
+        lines.encode(x=alt.X("step:Q", title=_("training step")), y=y, color=color)
+        .encode(tooltip=tooltip, **({"detail": "seed:N"} if seeded else {}))
         .properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
     )
 

@@ -734,3 +734,86 @@ def test_a_run_hidden_under_another_is_named_with_the_gap():
     ]
     assert {row["run"] for row in notes(spec)} == {"A2", "A3"}  # each in its run's colour
     assert not notes(charts.curves_chart(coinciding_curves().query("run != 'A2'")).to_dict())
+
+
+# --- seed bands in the labs' charts ------------------------------------------------------------
+
+
+def sweep_band_frame(seeds: int = 3) -> pd.DataFrame:
+    """`sweep.band_table`'s columns: 255 diverged on every seed, 100 on one of them."""
+    rows = []
+    for value in (1.0, 10.0, 100.0, 255.0):
+        every, some = value == 255.0, int(value == 100.0 and seeds > 1)
+        for metric, mean in (("val_accuracy", 0.8), ("val_loss", 0.5), ("saturation_at_init", 0.3)):
+            lost = every and metric != "saturation_at_init"
+            low, high = (np.nan, np.nan) if lost else (mean * 0.9, mean * 1.1)
+            if seeds == 1:
+                low = high = mean
+            result = np.nan if lost else mean
+            diverged_seeds = seeds if every else some
+            rows.append((value, metric, result, low, high, seeds, diverged_seeds, every))
+    columns = ["value", "metric", "result", "low", "high", "seeds", "diverged_seeds", "diverged"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def error_bars(spec: dict) -> list[dict]:
+    """The error-bar layers of a spec (a mark given as a name or as a dict with its type)."""
+    return [
+        layer
+        for layer in layers(spec)
+        if layer["mark"] == "errorbar"
+        or (isinstance(layer["mark"], dict) and layer["mark"]["type"] == "errorbar")
+    ]
+
+
+def test_sweep_bands_draw_min_max_error_bars_and_count_diverged_seeds():
+    spec = charts.sweep_chart(sweep_band_frame(), "input_divisor", log_x=True).to_dict()
+    bars = error_bars(spec)
+    assert len(bars) == 3  # one per panel
+    assert {bar["encoding"]["y"]["field"] for bar in bars} == {"low"}
+    assert {bar["encoding"]["y2"]["field"] for bar in bars} == {"high"}
+    statuses = {row["status"] for row in rows(spec)}
+    assert statuses == {"trained", "diverged", "some seeds diverged"}
+    partly = [row for row in rows(spec) if row["status"] == "some seeds diverged"]
+    assert {row["diverged_words"] for row in partly} == {"1 of 3 seeds"}
+    tips = {tip.get("title") for tips in walk(spec, "tooltip") for tip in tips}
+    assert {"mean over seeds", "min–max over seeds", "seeds"} <= tips
+    assert any(charts.PARTLY_DIVERGED_COLOR in s.get("range", []) for s in walk(spec, "scale"))
+    # The loss axis reaches the bars' ends, not only the means.
+    loss_y = next(axis for axis in log_axes(spec["vconcat"][1]) if axis["field"] == "result")
+    low, high = loss_y["scale"]["domain"]
+    assert low < 0.45 and high > 0.55
+
+
+def test_a_sweep_with_one_seed_is_the_plain_chart():
+    banded = charts.sweep_chart(sweep_band_frame(seeds=1), "input_divisor").to_dict()
+    plain = charts.sweep_chart(sweep_frame(), "input_divisor").to_dict()
+    assert not error_bars(banded) and not error_bars(plain)
+    for spec in (banded, plain):
+        assert {row["status"] for row in rows(spec)} == {"trained", "diverged"}
+        scales = [s for s in walk(spec, "scale") if charts.DIVERGED_COLOR in s.get("range", [])]
+        assert all(charts.PARTLY_DIVERGED_COLOR not in s["range"] for s in scales)
+
+
+def test_first_step_band_draws_error_bars_over_the_mean_bars():
+    frame = pd.DataFrame(
+        {
+            "run": TWINS,
+            "update_ratio": [0.013, 845.0, 0.013],
+            "update_ratio_low": [0.011, 700.0, 0.011],
+            "update_ratio_high": [0.015, 990.0, 0.015],
+            "ratio_to_first": [1.0, 65025.0, 1.0],
+            "seeds": [2, 2, 2],
+        }
+    )
+    spec = charts.first_step_ratio_chart(frame).to_dict()
+    (bar,) = error_bars(spec)
+    assert (bar["encoding"]["x"]["field"], bar["encoding"]["x2"]["field"]) == (
+        "update_ratio_low",
+        "update_ratio_high",
+    )
+    x = next(axis for axis in log_axes(spec) if axis["field"] == "update_ratio")
+    assert x["scale"]["domain"][1] >= 990  # the longest bar's end is on the axis
+    one_seed = frame.assign(seeds=1)
+    assert not error_bars(charts.first_step_ratio_chart(one_seed).to_dict())
+    assert not error_bars(charts.first_step_ratio_chart(frame[["run", "update_ratio"]]).to_dict())
