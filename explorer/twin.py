@@ -11,6 +11,10 @@ Why they part: ∂L/∂W = xᵀ·∂L/∂z, so ∂L/∂W₂ = c·∂L/∂W₁, w
 change. Adam and RMSprop divide the gradient by its running size, so their step is the same
 size in both runs and only the smaller kernel counts: c times the relative change.
 
+With several seeds, the twins of one seed are twins (the same seed, differing only by the
+scaling): each ratio is taken within a seed (run k of seed s over run 1 of seed s), and a band
+of twins reads those ratios over the seeds.
+
 The runs' labels, the advice and the derivation are in the reader's language (made when the page
 asks for them); the derivation's numbers are written as in English.
 """
@@ -18,7 +22,7 @@ asks for them); the derivation's numbers are written as in English.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -131,6 +135,50 @@ def first_step_ratios(results: Mapping[str, RunResult]) -> pd.DataFrame:
     return table
 
 
+FIRST_STEP_MEASURES = ("gradient_norm", "update_ratio", "ratio_to_first")
+
+
+def twins_by_seed(bands: Mapping[str, Sequence[RunResult]]) -> list[dict[str, RunResult]]:
+    """The twins of each seed, first seed first: [{label: band[label][k]} for seed k].
+
+    `bands` gives each twin's seeds in the same order (a band's first seed first); a seed some
+    twin lacks is left out, so every entry holds all the twins.
+    """
+    count = min((len(members) for members in bands.values()), default=0)
+    return [{label: members[k] for label, members in bands.items()} for k in range(count)]
+
+
+def first_step_seeds(seeds: Sequence[Mapping[str, RunResult]]) -> pd.DataFrame:
+    """`first_step_ratios` of each seed's twins, stacked, with the seed after the run:
+    run, seed, gradient_norm, update_ratio, ratio_to_first (against run 1 of the same seed)."""
+    frames = []
+    for twins in seeds:
+        table = first_step_ratios(twins)
+        table.insert(1, "seed", next(iter(twins.values())).config.seed)
+        frames.append(table)
+    if not frames:
+        return pd.DataFrame(columns=["run", "seed", *FIRST_STEP_MEASURES])
+    return pd.concat(frames, ignore_index=True)
+
+
+def first_step_band(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Each run's first step over its seeds, from `first_step_seeds`: run, then for each of
+    gradient_norm, update_ratio and ratio_to_first its mean and `_low`, `_high` (min, max over
+    the seeds where it is a number), and seeds.
+
+    ratio_to_first is averaged as measured, within each seed: run 3's stays near 1 on every
+    seed even where ‖ΔW‖/‖W‖ itself varies from seed to seed.
+    """
+    grouped = per_seed.groupby("run", sort=False)
+    columns = {}
+    for measure in FIRST_STEP_MEASURES:
+        columns[measure] = (measure, "mean")
+        columns[f"{measure}_low"] = (measure, "min")
+        columns[f"{measure}_high"] = (measure, "max")
+    columns["seeds"] = ("seed", "size")
+    return grouped.agg(**columns).reset_index()
+
+
 def loss_gaps(results: Mapping[str, RunResult]) -> pd.DataFrame:
     """run, step, gap: |loss_k − loss_1| per training step for runs 2, 3… against the first.
 
@@ -148,6 +196,46 @@ def loss_gaps(results: Mapping[str, RunResult]) -> pd.DataFrame:
         frame = pd.DataFrame({"run": label, "step": range(1, steps + 1), "gap": gap.to_numpy()})
         frames.append(frame[frame["gap"].map(math.isfinite)])
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def loss_gap_seeds(seeds: Sequence[Mapping[str, RunResult]]) -> pd.DataFrame:
+    """`loss_gaps` of each seed's twins, each against run 1 of its own seed, stacked:
+    run, seed, step, gap."""
+    frames = []
+    for twins in seeds:
+        gaps = loss_gaps(twins)
+        frames.append(gaps.assign(seed=next(iter(twins.values())).config.seed))
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        return pd.DataFrame(columns=["run", "seed", "step", "gap"])
+    return pd.concat(frames, ignore_index=True)[["run", "seed", "step", "gap"]]
+
+
+def seed_range_words(band: pd.DataFrame) -> str:
+    """What the measured ratios do over the seeds, from `first_step_band` of the three twins."""
+    second, third = band.iloc[1], band.iloc[2]
+    return _(
+        "Over the {count} seeds (each twin against run 1 of its own seed): run 2 / run 1 is "
+        "{second}, run 3 / run 1 is {third}."
+    ).format(
+        count=int(band["seeds"].max()),
+        second=_span(second["ratio_to_first_low"], second["ratio_to_first_high"]),
+        third=_span(third["ratio_to_first_low"], third["ratio_to_first_high"]),
+    )
+
+
+def _span(low: float, high: float) -> str:
+    """ "from 65,024.9 to 65,025.1", or "65,025 on every seed" where six digits cannot tell
+    the seeds apart (a ratio's spread over seeds is that small)."""
+    low_text, high_text = _digits(low), _digits(high)
+    if low_text == high_text:
+        return _("{value} on every seed").format(value=low_text)
+    return _("from {low} to {high}").format(low=low_text, high=high_text)
+
+
+def _digits(value: float) -> str:
+    """Six significant digits, thousands separated: 65,024.9, 1.00002."""
+    return f"{value:,.6g}" if math.isfinite(value) else _("n/a")
 
 
 def derivation_numbers(

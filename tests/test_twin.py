@@ -2,12 +2,14 @@
 the scaled-inputs run while the first step grows by c² (SGD) or c (Adam)."""
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from explorer import charts, compare, twin
+from explorer.config import FIRST_LAYER
 from explorer.presets import PRESETS
 from explorer.setups import TwinSetup
 from explorer.train import train
@@ -234,3 +236,87 @@ def test_corrected_twin_is_named_on_the_curves_chart(sgd_twins):
     assert found.loss_gap.iloc[0] < 1e-4
     spec = charts.curves_chart(table, found).to_dict()
     assert f"{third} coincides with {first}: largest gap" in str(spec["datasets"])
+
+
+# --- seed bands: the twins of one seed are twins ---------------------------------------------
+
+
+def fake_twin(seed: int, gradient: float, update: float, losses) -> SimpleNamespace:
+    """What the band helpers read of a run: its seed, its first kernel on step 1, its losses."""
+    layers = pd.DataFrame(
+        {
+            "step": [0, 1, 1],
+            "layer": [FIRST_LAYER, FIRST_LAYER, "hidden_2"],
+            "gradient_norm": [np.nan, gradient, 99.0],
+            "update_ratio": [np.nan, update, 99.0],
+        }
+    )
+    config = SimpleNamespace(seed=seed)
+    return SimpleNamespace(config=config, layers=layers, step_loss=np.asarray(losses, float))
+
+
+def fake_bands() -> dict[str, list[SimpleNamespace]]:
+    """Two seeds of three twins: seed 1's runs move twice as far as seed 0's, but within each
+    seed run 2 moves c² = 65,025 times run 1 and run 3 exactly as far as run 1."""
+    labels = twin.run_labels(255)
+    steps = {0: 0.01, 1: 0.02}
+    return {
+        labels[0]: [fake_twin(s, 1.0 + s, step, [2.3, 2.0, 1.8]) for s, step in steps.items()],
+        labels[1]: [
+            fake_twin(s, 255 * (1.0 + s), 65025 * step, [2.3, 5.0 + s, np.inf])
+            for s, step in steps.items()
+        ],
+        labels[2]: [
+            fake_twin(s, 255 * (1.0 + s), step, [2.3, 2.0, 1.8 + s * 1e-7])
+            for s, step in steps.items()
+        ],
+    }
+
+
+def test_twins_by_seed_pairs_the_twins_of_each_seed():
+    seeds = twin.twins_by_seed(fake_bands())
+    assert len(seeds) == 2
+    for index, twins in enumerate(seeds):
+        assert list(twins) == list(twin.run_labels(255))
+        assert {result.config.seed for result in twins.values()} == {index}
+    shorter = {**fake_bands(), "extra": [fake_twin(0, 1, 1, [1.0])]}
+    assert len(twin.twins_by_seed(shorter)) == 1  # a seed some twin lacks is left out
+
+
+def test_first_step_band_takes_each_ratio_within_its_own_seed():
+    per_seed = twin.first_step_seeds(twin.twins_by_seed(fake_bands()))
+    assert list(per_seed.columns) == ["run", "seed", *twin.FIRST_STEP_MEASURES]
+    assert list(per_seed.seed) == [0, 0, 0, 1, 1, 1]
+    band = twin.first_step_band(per_seed).set_index("run")
+    first, second, third = twin.run_labels(255)
+    # ‖ΔW‖/‖W‖ doubles from seed 0 to seed 1: its mean and range say so ...
+    assert band.loc[first, "update_ratio"] == pytest.approx(0.015)
+    assert band.loc[first, ["update_ratio_low", "update_ratio_high"]].tolist() == [0.01, 0.02]
+    # ... while the ratio to run 1 of the same seed does not move.
+    assert band.loc[second, "ratio_to_first"] == pytest.approx(65025)
+    assert band.loc[second, "ratio_to_first_high"] == pytest.approx(65025)
+    assert band.loc[third, ["ratio_to_first_low", "ratio_to_first_high"]].tolist() == [1.0, 1.0]
+    assert band.loc[second, "gradient_norm_low"] == 255 and set(band.seeds) == {2}
+    words = twin.seed_range_words(band.reset_index())
+    assert "Over the 2 seeds" in words and "run 2 / run 1 is 65,025 on every seed" in words
+    assert "run 3 / run 1 is 1 on every seed" in words
+    spread = band.reset_index().assign(ratio_to_first_low=0.99, ratio_to_first_high=1.0102)
+    assert "run 3 / run 1 is from 0.99 to 1.0102." in twin.seed_range_words(spread)
+
+
+def test_loss_gaps_per_seed_are_against_run_1_of_the_same_seed():
+    gaps = twin.loss_gap_seeds(twin.twins_by_seed(fake_bands()))
+    assert list(gaps.columns) == ["run", "seed", "step", "gap"]
+    second, third = twin.run_labels(255)[1:]
+    run_2 = gaps[gaps.run == second].set_index(["seed", "step"]).gap
+    assert run_2.to_dict() == pytest.approx({(0, 1): 0.0, (0, 2): 3.0, (1, 1): 0.0, (1, 2): 4.0})
+    run_3 = gaps[(gaps.run == third) & (gaps.step == 3)].set_index("seed").gap
+    assert run_3[0] == 0.0 and run_3[1] == pytest.approx(1e-7)  # its own seed's run 1, not seed 0's
+    spec = charts.loss_gap_chart(gaps, list(fake_bands())).to_dict()
+    assert spec["encoding"]["detail"]["field"] == "seed"  # one line per twin and seed
+    assert (
+        "detail"
+        not in charts.loss_gap_chart(twin.loss_gaps(twin.twins_by_seed(fake_bands())[0])).to_dict()[
+            "encoding"
+        ]
+    )
