@@ -4,6 +4,9 @@ values  = geomspace(start, stop, count)  or  linspace(start, stop, count)
 configs = [base.replace(field=value) for value in values]
 table   = final validation accuracy and loss (NaN for a diverged run) and the first layer's
           saturation at init, one row per (value, metric)
+bands   = with several seeds per value, one row per (value, seed, metric), and per (value,
+          metric) the mean over the seeds with a number, their min and max, and how many seeds
+          diverged
 """
 
 from __future__ import annotations
@@ -136,30 +139,83 @@ def saturation_metric(activation: str) -> tuple[str, str] | None:
 def sweep_table(
     knob: str, values: Sequence[float], results: Sequence[RunResult] | Mapping[float, RunResult]
 ) -> pd.DataFrame:
-    """value, metric, result, diverged: the long table `charts.sweep_chart` draws.
+    """value, metric, result, diverged: the long table `charts.sweep_chart` draws, one run per
+    value.
 
     Metrics: val_accuracy and val_loss at the last checkpoint (NaN for a diverged run, whose
     last numbers describe a network on its way to blowing up), and the first layer's share of
     saturated units (sigmoid, tanh: "saturation_at_init") or dead units (ReLU-like:
     "dead_at_init") at step 0; linear activations get no third metric.
     """
-    check_knob(knob)
     runs = list(results.values()) if isinstance(results, Mapping) else list(results)
-    if len(runs) != len(values):
+    table = seed_table(knob, values, [[result] for result in runs])
+    return table.drop(columns="seed")
+
+
+def seed_table(
+    knob: str, values: Sequence[float], bands: Sequence[Sequence[RunResult]]
+) -> pd.DataFrame:
+    """value, seed, metric, result, diverged: `sweep_table`'s rows for every seed of every
+    value (`bands[i]` holds value i's runs, one per seed), seed being the run's own seed."""
+    check_knob(knob)
+    if len(bands) != len(values):
         raise ValueError(
-            f"sweep_table needs one result per value; got {len(runs)} for {len(values)}"
+            f"sweep_table needs one result per value; got {len(bands)} for {len(values)}"
         )
     rows = []
-    for value, result in zip(values, runs, strict=True):
-        final = result.final
-        diverged = result.diverged
-        rows.append((value, "val_accuracy", math.nan if diverged else final.val_accuracy, diverged))
-        rows.append((value, "val_loss", math.nan if diverged else final.val_loss, diverged))
-        metric = saturation_metric(result.config.activation)
-        if metric is not None:
-            layers = result.layers
-            at_init = layers[(layers["step"] == 0) & (layers["layer"] == FIRST_LAYER)]
-            share = float(at_init[metric[1]].iloc[0]) if len(at_init) else math.nan
-            rows.append((value, metric[0], share, diverged))
-    table = pd.DataFrame(rows, columns=["value", "metric", "result", "diverged"])
-    return table.astype({"value": float, "result": float, "diverged": bool})
+    for value, members in zip(values, bands, strict=True):
+        for result in members:
+            rows += [(value, result.config.seed, *row) for row in _metric_rows(result)]
+    table = pd.DataFrame(rows, columns=["value", "seed", "metric", "result", "diverged"])
+    return table.astype({"value": float, "seed": int, "result": float, "diverged": bool})
+
+
+def _metric_rows(result: RunResult) -> list[tuple[str, float, bool]]:
+    """(metric, result, diverged) of one run: see `sweep_table`."""
+    final, diverged = result.final, result.diverged
+    rows = [
+        ("val_accuracy", math.nan if diverged else final.val_accuracy, diverged),
+        ("val_loss", math.nan if diverged else final.val_loss, diverged),
+    ]
+    metric = saturation_metric(result.config.activation)
+    if metric is not None:
+        layers = result.layers
+        at_init = layers[(layers["step"] == 0) & (layers["layer"] == FIRST_LAYER)]
+        share = float(at_init[metric[1]].iloc[0]) if len(at_init) else math.nan
+        rows.append((metric[0], share, diverged))
+    return rows
+
+
+def band_table(seeds: pd.DataFrame) -> pd.DataFrame:
+    """value, metric, result, low, high, seeds, diverged_seeds, diverged: `seed_table` read as
+    a band per (value, metric), for `charts.sweep_chart`.
+
+        result          mean over the seeds whose result is a number (NaN when none is)
+        low, high       their min and max
+        seeds           how many seeds the value trained
+        diverged_seeds  how many of them diverged
+        diverged        every seed diverged (drawn as one diverged run is)
+
+    A diverged seed has no final accuracy or loss, so those means are over the others; its
+    saturation at init (before it blew up) counts.
+    """
+    grouped = seeds.groupby(["value", "metric"], sort=False)
+    table = grouped.agg(
+        result=("result", "mean"),
+        low=("result", "min"),
+        high=("result", "max"),
+        seeds=("seed", "size"),
+        diverged_seeds=("diverged", "sum"),
+    ).reset_index()
+    table["diverged"] = table["diverged_seeds"] == table["seeds"]
+    return table.astype({"seeds": int, "diverged_seeds": int, "diverged": bool})
+
+
+def download_table(seeds: pd.DataFrame) -> pd.DataFrame:
+    """The sweep's CSV: every (value, seed, metric) row of `seed_table`; with several seeds
+    per value, each row also carries its value's band (mean, low, high, seeds,
+    diverged_seeds; see `band_table`)."""
+    if seeds.empty or seeds.groupby("value")["seed"].nunique().max() < 2:
+        return seeds
+    band = band_table(seeds).drop(columns="diverged").rename(columns={"result": "mean"})
+    return seeds.merge(band, on=["value", "metric"], how="left")

@@ -1,10 +1,13 @@
 """One-knob sweeps: values, configurations, and the table the sweep chart draws."""
 
 import math
+from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 from explorer import charts, sweep
+from explorer.config import FIRST_LAYER
 from explorer.presets import PRESETS
 from explorer.setups import SweepSetup
 from explorer.train import train
@@ -136,3 +139,67 @@ def test_sigmoid_sweep_measures_saturation_and_counts_must_match(learning_rate_r
     assert sweep.saturation_metric("linear") is None
     with pytest.raises(ValueError, match="one result per value; got 3 for 2"):
         sweep.sweep_table("learning_rate", values[:2], results)
+
+
+# --- seed bands: every value trained with several seeds ---------------------------------------
+
+
+def fake_run(seed: int, accuracy: float, saturated: float, diverged: bool = False):
+    """What the sweep reads of a sigmoid run: its seed, its final numbers, its first layer at
+    init, and whether it diverged."""
+    layers = pd.DataFrame(
+        {"step": [0, 0], "layer": [FIRST_LAYER, "hidden_2"], "saturated_share": [saturated, 1.0]}
+    )
+    return SimpleNamespace(
+        config=SimpleNamespace(seed=seed, activation="sigmoid"),
+        final=pd.Series({"val_accuracy": accuracy, "val_loss": 1 - accuracy}),
+        diverged=diverged,
+        layers=layers,
+    )
+
+
+VALUES = [0.01, 0.1, 10.0]
+BANDS = [
+    [fake_run(0, 0.70, 0.10), fake_run(1, 0.80, 0.20)],
+    [fake_run(0, 0.85, 0.30), fake_run(1, 0.5, 0.40, diverged=True)],
+    [fake_run(0, 0.1, 0.50, diverged=True), fake_run(1, 0.1, 0.70, diverged=True)],
+]
+
+
+def test_seed_table_has_a_row_per_value_seed_and_metric():
+    table = sweep.seed_table("learning_rate", VALUES, BANDS)
+    assert list(table.columns) == ["value", "seed", "metric", "result", "diverged"]
+    assert len(table) == 3 * 2 * 3
+    diverged = table[(table.value == 0.1) & (table.seed == 1)].set_index("metric")
+    assert diverged.result.isna().tolist() == [True, True, False]  # init measured before it blew up
+    single = sweep.sweep_table("learning_rate", VALUES, [members[0] for members in BANDS])
+    assert list(single.columns) == ["value", "metric", "result", "diverged"] and len(single) == 9
+
+
+def test_band_table_reads_each_value_as_mean_range_and_diverged_seeds():
+    band = sweep.band_table(sweep.seed_table("learning_rate", VALUES, BANDS))
+    assert list(band.columns) == [
+        "value", "metric", "result", "low", "high", "seeds", "diverged_seeds", "diverged"
+    ]  # fmt: skip
+    rows = band.set_index(["value", "metric"])
+    first = rows.loc[(0.01, "val_accuracy")]
+    assert first.result == pytest.approx(0.75) and (first.low, first.high) == (0.7, 0.8)
+    assert (first.seeds, first.diverged_seeds, first.diverged) == (2, 0, False)
+    partly = rows.loc[(0.1, "val_accuracy")]  # the diverged seed has no final accuracy
+    assert (partly.result, partly.low, partly.high) == (0.85, 0.85, 0.85)
+    assert (partly.diverged_seeds, partly.diverged) == (1, False)
+    assert rows.loc[(0.1, "saturation_at_init"), "result"] == pytest.approx(0.35)
+    gone = rows.loc[(10.0, "val_loss")]
+    assert math.isnan(gone.result) and gone.diverged and gone.diverged_seeds == 2
+    assert rows.loc[(10.0, "saturation_at_init"), "high"] == 0.7
+
+
+def test_the_download_has_every_seed_beside_its_band():
+    seeds = sweep.seed_table("learning_rate", VALUES, BANDS)
+    table = sweep.download_table(seeds)
+    assert len(table) == len(seeds)
+    assert {"seed", "result", "mean", "low", "high", "seeds", "diverged_seeds"} <= set(table)
+    row = table[(table.value == 0.01) & (table.seed == 1) & (table.metric == "val_accuracy")]
+    assert row[["result", "mean", "low"]].iloc[0].tolist() == pytest.approx([0.8, 0.75, 0.7])
+    one_seed = seeds[seeds.seed == 0]
+    assert list(sweep.download_table(one_seed).columns) == list(seeds.columns)  # no band to add
