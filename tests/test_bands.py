@@ -7,11 +7,12 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pandas as pd
 import pytest
+from streamlit import dataframe_util
 from test_share import open_link
 
-from explorer import bands, probes
+from explorer import bands, probes, twin
 from explorer.presets import PRESETS
-from explorer.ui import sidebar
+from explorer.ui import sidebar, twin_lab
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
@@ -88,12 +89,76 @@ def test_the_twin_lab_trains_every_twin_with_the_sidebars_seeds(
     names = app.session_state["run_names"]
     assert sorted(names.values())[:2] == ["1 · inputs ÷255", "1 · inputs ÷255 · seed 1"]
 
+    # Every seed: each twin's first step as a mean with the seeds' range, histograms pooled.
+    (band,) = [frame.value for frame in app.dataframe if "ratio_to_first" in frame.value]
+    assert list(band.seeds) == [2, 2, 2] and "range" in band.gradient_norm.iloc[0]
+    assert "Over the 2 seeds" in texts and "seeds 0–1" in texts
+    assert "first seed" not in texts  # the old caption, no longer true
+    frames = [frame for chart in app.get("vega_lite_chart") for frame in chart_data(chart)]
+    histograms = max((frame for frame in frames if "checkpoint" in frame), key=len)  # every bar
+    at_init = histograms[histograms.checkpoint == 0].groupby("run")["count"].sum()
+    one_seed = next(iter(app.session_state["runs"].values())).preactivation_counts[0].sum()
+    assert at_init.to_numpy() == pytest.approx(2 * one_seed)  # each twin pools both seeds
+    gaps = next(frame for frame in frames if "gap" in frame)
+    assert set(gaps.seed) == {0, 1}  # a gap line per twin and seed
+
+    # Seed #2: every number is the second seed's three twins.
+    kept, configs = app.session_state["runs"], app.session_state["twin_lab"]["configs"]
+    second = {label: kept[config.replace(seed=1)] for label, config in configs.items()}
+    first = {label: kept[config] for label, config in configs.items()}
+    app = app.segmented_control(key=twin_lab.SEED_KEY).set_value(1).run()
+    assert not app.exception, app.exception
+    (shown,) = [frame.value for frame in app.dataframe if "ratio_to_first" in frame.value]
+    pd.testing.assert_frame_equal(shown, twin.first_step_ratios(second))
+    assert not shown.equals(twin.first_step_ratios(first))  # another seed, other numbers
+    texts = " ".join(caption.value for caption in app.caption)
+    assert "Seed #2 of 2 (seed 1)" in texts and "batch 32, seed 1." in texts
+    steps = twin.derivation_numbers(255.0, "sgd", second)["measured_growth"]
+    markdown = " ".join(element.value for element in app.markdown)
+    assert f"run 2 / run 1 = {twin._number(steps)}" in markdown
+
+
+@pytest.mark.slow
+def test_the_sweep_draws_each_values_band(fashion, train_calls, tiny_quick_look):
+    sweep = {"sweep_knob": "learning_rate", "sweep_from": "0.01", "sweep_to": "1"}
+    app = open_link(view="Sweep", seeds="2", sweep_count="2", sweep_scale="log", **sweep)
+    assert not app.exception, app.exception
+    assert sorted((c.learning_rate, c.seed) for c in train_calls) == [
+        (0.01, 0), (0.01, 1), (1.0, 0), (1.0, 1)
+    ]  # fmt: skip
+    (chart,) = app.get("vega_lite_chart")
+    spec = json.loads(chart.proto.spec)
+    data = pd.concat(chart_data(chart), ignore_index=True)
+    points = data[data.metric == "val_accuracy"].drop_duplicates("value").to_dict("records")
+    assert {row["seeds"] for row in points} == {2}
+    kept = app.session_state["runs"]
+    for value in (0.01, 1.0):
+        members = [c for c in kept if c.learning_rate == value]
+        accuracies = [kept[c].final.val_accuracy for c in members if not kept[c].diverged]
+        row = next(row for row in points if row["value"] == value)
+        if accuracies:
+            assert row["result"] == pytest.approx(np.mean(accuracies))
+            assert (row["low"], row["high"]) == pytest.approx((min(accuracies), max(accuracies)))
+        assert row["diverged_seeds"] == sum(kept[c].diverged for c in members)
+    assert '"errorbar"' in chart.proto.spec and "min–max" in spec["title"]["text"]
+    texts = " ".join(caption.value for caption in app.caption)
+    assert "Each value trained 2 seeds" in texts and "4 runs of" in texts
+    assert "first seed" not in texts
+
 
 def test_an_action_over_the_sessions_run_limit_is_refused(train_calls):
     app = open_link(runs="A1,A2,A3,B2", seeds="8")  # 32 runs: a session keeps 24
     assert not app.exception and not train_calls
     errors = " ".join(error.value for error in app.error)
     assert "would keep 32 runs; a session keeps at most 24" in errors
+
+
+def chart_data(chart) -> list[pd.DataFrame]:
+    """The data of a chart as the page got it (Streamlit sends each dataset apart, as Arrow)."""
+    return [
+        dataframe_util.convert_arrow_bytes_to_pandas_df(dataset.data.data)
+        for dataset in chart.proto.datasets
+    ]
 
 
 # --- pooled histograms: the seeds' counts on common bins --------------------------------------

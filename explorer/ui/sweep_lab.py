@@ -12,6 +12,7 @@ from explorer.ui import quiz, runs, share
 from explorer.ui import setup_widgets as widgets
 from explorer.ui.views import (
     Figures,
+    band_diverged_banner,
     diverged_banner,
     download_row,
     list_separator,
@@ -24,6 +25,14 @@ SWEEP_RESULTS = N_("sweep results")  # the download's name (English: its file na
 INTRO = N_(
     "**One knob, many runs.** Each value trains the sidebar's set-up with that one knob changed; "
     "every run is cached, so widening a sweep only trains the new values."
+)
+
+
+BAND_NOTE = N_(
+    "Each value trained {count} seeds: its point is their mean and its bar their range (min to "
+    "max). A value whose seeds all diverged is a red cross; one where only some diverged is an "
+    "orange diamond at the mean of the others, its tooltip saying how many diverged. The "
+    "download has every seed's row beside its value's band."
 )
 
 
@@ -100,19 +109,23 @@ def sweep_lab(base: cfg.RunConfig | None) -> None:
     except ValueError as error:
         st.error(str(error))
         return
-    values = lab["sweep_lab"]["values"]
-    st.caption(
-        ngettext(
+    values, seeds = lab["sweep_lab"]["values"], share.seeds()
+    words = {
+        "steps": f"{base.total_steps:,}",
+        "field": spec.field,
+        "values": ", ".join(f"{value:g}" for value in values),
+    }
+    if seeds > 1:  # the sidebar's seeds: each value trains that many runs
+        caption = _("{count} runs of {steps} steps, {field} = {values}, {seeds} seeds each")
+        words.update(count=len(values) * seeds, seeds=seeds)
+    else:
+        caption = ngettext(
             "{count} run of {steps} steps, {field} = {values}",
             "{count} runs of {steps} steps, {field} = {values}",
             len(values),
-        ).format(
-            count=len(values),
-            steps=f"{base.total_steps:,}",
-            field=spec.field,
-            values=", ".join(f"{value:g}" for value in values),
         )
-    )
+        words.update(count=len(values))
+    st.caption(caption.format(**words))
     if pressed and runs.start(
         labels, SweepSetup.NAME, then=lab, labels_name_new_runs=True, seeds=share.seeds()
     ):
@@ -124,29 +137,34 @@ def sweep_lab(base: cfg.RunConfig | None) -> None:
         return
     if not quiz.gate(results):
         return
-    diverged_banner(results)
-    seeds = [runs.band(result.config) for result in results.values()]
-    if any(seeds):
-        st.caption(
-            _(
-                "Each value trained {count} seeds; the chart reads each value's first seed (the "
-                "run views show every seed's band)."
-            ).format(count=max(len(members) for members in seeds if members))
-        )
+    members = [runs.band(result.config) or [result] for result in results.values()]
+    if max(len(seeds) for seeds in members) > 1:
+        band_diverged_banner(dict(zip(results, members, strict=True)))
+    else:
+        diverged_banner(results)
     knob = lab["setup"].knob
-    table = sweep.sweep_table(knob, lab["values"], list(results.values()))
+    per_seed = sweep.seed_table(knob, lab["values"], members)
+    table = sweep.band_table(per_seed)
+    count = max(len(seeds) for seeds in members)
     log_x = lab["setup"].scale == "log"
     row, figures = st.container(), Figures()
     first = next(iter(results.values())).config
     every_run = _("every run, {knob} varying (first shown)").format(knob=knob)
     configs = {every_run: first}  # one line, not 12
     chart = charts.sweep_chart(table, knob_name(knob), log_x=log_x)
-    title = _("Sweep of the {knob}").format(knob=knob_name(knob))
+    if count > 1:
+        title = _("Sweep of the {knob}: the mean of {count} seeds, min–max bars").format(
+            knob=knob_name(knob), count=count
+        )
+    else:
+        title = _("Sweep of the {knob}").format(knob=knob_name(knob))
     figures.show(chart, title, "sweep", configs)
-    download_row(row, VIEW, figures, {SWEEP_RESULTS: table})
+    download_row(row, VIEW, figures, {SWEEP_RESULTS: sweep.download_table(per_seed)})
     st.caption(
         _(
             "Final validation accuracy and loss (a diverged run is a red cross at the bottom) and "
             "the first layer at init, measured on the probe batch."
         )
     )
+    if count > 1:
+        st.caption(_(BAND_NOTE).format(count=count))

@@ -12,7 +12,7 @@ import streamlit as st
 from explorer import bands, charts, compare, diagnosis, downloads, export, probes
 from explorer import config as cfg
 from explorer import train as training
-from explorer.i18n import N_, _
+from explorer.i18n import N_, _, ngettext
 from explorer.model import pixel_histogram
 from explorer.presets import trains
 from explorer.ui import quiz, runs, share
@@ -109,6 +109,22 @@ def labelled_runs() -> dict[str, training.RunResult]:
 SEED_BAND = N_("every seed: the band")
 
 
+# "Seeds shown": every seed as a band, or one seed; returns the seed's index, None for the band.
+def seed_choice(count: int, key: str) -> int | None:
+    """A segmented control over "every seed: the band", "seed #1" … "seed #count"; `key` keeps
+    each place's choice its own (the run views' and a lab's)."""
+    shown = st.segmented_control(
+        _("Seeds shown"),
+        [SEED_BAND, *range(count)],
+        default=SEED_BAND,
+        format_func=lambda option: (
+            _(SEED_BAND) if option == SEED_BAND else _("seed #{number}").format(number=option + 1)
+        ),
+        key=key,
+    )
+    return None if shown in (None, SEED_BAND) else int(shown)
+
+
 # With seed bands among the runs: show the band, or one seed of each band.
 def seed_picker(selected: dict[str, training.RunResult]):
     """(bands by label, the runs to draw): a band's chosen seed, or its first seed with the
@@ -117,18 +133,8 @@ def seed_picker(selected: dict[str, training.RunResult]):
     bands = {label: members for label, members in bands.items() if members}
     if not bands:
         return {}, selected
-    largest = max(len(members) for members in bands.values())
-    options = [SEED_BAND, *range(largest)]
-    shown = st.segmented_control(
-        _("Seeds shown"),
-        options,
-        default=SEED_BAND,
-        format_func=lambda option: (
-            _(SEED_BAND) if option == SEED_BAND else _("seed #{number}").format(number=option + 1)
-        ),
-        key="seed_shown",
-    )
-    if shown in (None, SEED_BAND):
+    shown = seed_choice(max(len(members) for members in bands.values()), key="seed_shown")
+    if shown is None:
         return bands, selected
     picked = {
         label: (bands[label][min(shown, len(bands[label]) - 1)] if label in bands else result)
@@ -167,6 +173,25 @@ def diverged_banner(results: dict[str, training.RunResult]) -> None:
             st.warning(
                 _("**{label}** diverged at step {step}: shown up to there.").format(
                     label=label, step=result.diverged_step
+                )
+            )
+
+
+def band_diverged_banner(seed_bands: dict[str, list[training.RunResult]]) -> None:
+    """One warning per band whose seeds diverged, saying how many and at which steps."""
+    for label, members in seed_bands.items():
+        steps = [result.diverged_step for result in members if result.diverged]
+        if steps:
+            st.warning(
+                ngettext(
+                    "**{label}**: {count} of {seeds} seeds diverged (at step {steps}).",
+                    "**{label}**: {count} of {seeds} seeds diverged (at steps {steps}).",
+                    len(steps),
+                ).format(
+                    label=label,
+                    count=len(steps),
+                    seeds=len(members),
+                    steps=list_separator().join(f"{step:,}" for step in steps),
                 )
             )
 
