@@ -9,7 +9,9 @@ Parts (all by default, on Fashion-MNIST, the data this machine has):
           does for the same run, the issue's own prototype design (one compiled call per epoch
           over uint8 batches, then the full validation set, as fit does) with no probes,
           checkpoints or metrics. Both pay one compilation. Targets ≤ 1.5 for A1, ≤ 1.3 for B2.
-          Also a second train() of the same structure (no compilation) ÷ the bare loop.
+          Also a second train() of the same structure (no compilation) ÷ the bare loop, and the
+          probes' floor: the bare loop with train()'s checkpoints (compiled calls cut at each,
+          and the forward passes train() makes there), ÷ the bare loop.
   fit     train() against `model.fit` fed the way the source code feeds it (`fit_reference`):
           both times, the ratio train/fit, both final validation accuracies, the bare loop, and
           the peak RSS of the train() runs. verbose=0 for fit: no progress bar to pay for.
@@ -38,7 +40,8 @@ import time
 import keras
 import numpy as np
 
-from explorer.config import RunConfig
+from explorer.budget import PROBE_SAMPLES, checkpoint_steps
+from explorer.config import IMAGE_PIXELS, RunConfig
 from explorer.data import load_dataset
 from explorer.group import seed_configs, train_group
 from explorer.model import (
@@ -52,7 +55,14 @@ from explorer.model import (
 from explorer.presets import PRESETS
 from explorer.setups import SWEEP_KNOBS
 from explorer.sweep import sweep_configs, sweep_values
-from explorer.train import TRAINERS, batch_indices, per_sample_loss, select_samples, train
+from explorer.train import (
+    TRAINERS,
+    batch_indices,
+    per_sample_loss,
+    select_samples,
+    train,
+    validation_subset,
+)
 
 TARGET_RATIOS = {"A1": 0.40, "B2": 0.15}  # train() ÷ model.fit
 TARGET_FLOOR_RATIOS = {"A1": 1.5, "B2": 1.3}  # train() ÷ bare loop
@@ -119,12 +129,17 @@ def fit_reference(config: RunConfig, dataset, pipeline: str) -> tuple[float, flo
     return time.perf_counter() - started, float(history.history["val_accuracy"][-1])
 
 
-def bare_loop(config: RunConfig, dataset) -> tuple[float, float]:
+def bare_loop(config: RunConfig, dataset, checkpoints: bool = False) -> tuple[float, float]:
     """Seconds and final validation accuracy of the least a compiled Keras loop does for `config`.
 
     Same model, initial weights, optimizer, loss, data, batch, epochs and per-epoch shuffle
     source as `train()`; one `tf.function(jit_compile=True)` call per epoch running every step,
     then the full validation set. Written by hand because it is the reference being measured.
+
+    With `checkpoints`, the least that recording train()'s checkpoints adds to it (the probes'
+    floor): compiled calls cut at every checkpoint step, and at each checkpoint the forward
+    passes train() makes there, in graph mode as train() makes them: the validation subset (the
+    full set at epoch ends) and the probe batch. No statistics, gradient norms or copies.
     """
     import tensorflow as tf
 
@@ -145,10 +160,10 @@ def bare_loop(config: RunConfig, dataset) -> tuple[float, float]:
         picked = tf.gather(labels, indices)
         return tf.one_hot(picked, NUM_CLASSES) if one_hot else picked
 
-    def epoch(order):
+    def run(order, start, count):
         def body(step):
             # An epoch's last batch is partial, as in model.fit: padded and masked as in train().
-            indices, real = batch_indices(order, step, batch)
+            indices, real = batch_indices(order, start + step, batch)
             x = tf.cast(tf.gather(images, indices), tf.float32)
             with tf.GradientTape() as tape:
                 values = sample_loss(targets(indices), model(x, training=True))
@@ -160,11 +175,32 @@ def bare_loop(config: RunConfig, dataset) -> tuple[float, float]:
             optimizer.apply(gradients[1:], others)
             return (step + 1,)
 
-        return tf.while_loop(lambda step: step < steps, body, (tf.constant(0),))
+        return tf.while_loop(lambda step: step < count, body, (tf.constant(0),))
 
-    run_epoch = tf.function(epoch, jit_compile=True, autograph=False)
-    predict = tf.function(lambda x: model(tf.cast(x, tf.float32)), autograph=False)
+    pixels = tf.TensorSpec([None, IMAGE_PIXELS], tf.uint8)
+    predict = tf.function(
+        lambda x: model(tf.cast(x, tf.float32)), autograph=False, input_signature=[pixels]
+    )
     shuffler = np.random.default_rng(config.seed)
+    if checkpoints:
+        run_steps = tf.function(run, jit_compile=True, autograph=False)
+        subset = tf.constant(samples["val_images"][validation_subset(len(val_labels))])
+        probe = tf.constant(samples["train_images"][:PROBE_SAMPLES])
+        predict(probe).numpy(), predict(val_images).numpy()  # step 0
+        step, epoch, order = 0, -1, None
+        for target in checkpoint_steps(config)[1:]:
+            while step < target:
+                if step // steps != epoch:
+                    epoch = step // steps
+                    order = tf.constant(shuffler.permutation(config.train_samples).astype(np.int32))
+                count = min(target, (epoch + 1) * steps) - step
+                run_steps(order, tf.constant(step - epoch * steps), tf.constant(count))
+                step += count
+            predict(val_images if target % steps == 0 else subset).numpy()
+            predict(probe).numpy()
+        predicted = np.argmax(predict(val_images).numpy(), axis=-1)
+        return time.perf_counter() - started, float(np.mean(predicted == val_labels))
+    run_epoch = tf.function(lambda order: run(order, 0, steps), jit_compile=True, autograph=False)
     accuracy = float("nan")
     for _ in range(config.epochs):
         order = shuffler.permutation(config.train_samples).astype(np.int32)
@@ -208,9 +244,16 @@ def floor_table(dataset, keys, seed, quick, failures) -> None:
     """train() ÷ bare loop per preset; both compile once (train()'s trainers are let go). Then
     a second train() of the same structure, which compiles nothing (the trainer pool): its
     ratio is what probes cost every later run of that structure."""
+    # The process's first model, trace and XLA compilation pay one-time start-up costs (Keras's
+    # and XLA's own initialization): paid here, by a small run of another structure through
+    # both, so that neither timed side carries them.
+    small = preset("A1", seed, quick=True).replace(
+        train_samples=1_000, validation_samples=500, epochs=1, hidden_units=(16,)
+    )
+    train(small, dataset), bare_loop(small, dataset)
     print(
         f"{'preset':7}{'train s':>9}{'bare s':>8}{'ratio':>8}{'target':>8}"
-        f"{'2nd train s':>13}{'2nd ratio':>11}"
+        f"{'2nd train s':>13}{'2nd ratio':>11}{'probes floor s':>16}{'floor ratio':>13}"
     )
     for key in keys:
         config = preset(key, seed, quick)
@@ -218,10 +261,12 @@ def floor_table(dataset, keys, seed, quick, failures) -> None:
         train_seconds, _ = timed(train, config, dataset)
         second_seconds, _ = timed(train, config, dataset)
         bare_seconds, _ = bare_loop(config, dataset)
+        floor_seconds, _ = bare_loop(config, dataset, checkpoints=True)
         ratio, target = train_seconds / bare_seconds, TARGET_FLOOR_RATIOS.get(key, math.nan)
         print(
             f"{key:7}{train_seconds:9.2f}{bare_seconds:8.2f}{ratio:8.3f}{target:8.2f}"
-            f"{second_seconds:13.2f}{second_seconds / bare_seconds:11.3f}",
+            f"{second_seconds:13.2f}{second_seconds / bare_seconds:11.3f}"
+            f"{floor_seconds:16.2f}{floor_seconds / bare_seconds:13.3f}",
             flush=True,
         )
         if ratio > target:
@@ -229,8 +274,9 @@ def floor_table(dataset, keys, seed, quick, failures) -> None:
                 f"{key}: train() ÷ bare loop {ratio:.3f} > {target}: the target allows "
                 f"{target * bare_seconds - bare_seconds:.2f} s beyond the bare loop for probes; "
                 f"train() spends {train_seconds - bare_seconds:.2f} s, of which "
-                f"{train_seconds - second_seconds:.2f} s is compiling its loop (a plain and a "
-                f"measured step) and building its trainer"
+                f"{train_seconds - second_seconds:.2f} s is a first run's (its trainer, traces "
+                f"and compilation) and {floor_seconds - bare_seconds:.2f} s the least its "
+                f"checkpoints cost (their calls and forward passes)"
             )
 
 

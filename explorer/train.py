@@ -612,6 +612,12 @@ def _train_with(trainer, config, samples, on_checkpoint, should_stop, started) -
     return result
 
 
+def validation_subset(count: int) -> np.ndarray:
+    """The rows of a validation set of `count` images evaluated between epoch ends: the same
+    VALIDATION_SUBSET for every run (a fixed seed), so compared runs see the same images."""
+    return np.sort(np.random.default_rng(0).permutation(count)[:VALIDATION_SUBSET])
+
+
 class _Recorder:
     """Turns probes at each checkpoint into the rows and histograms of a `RunResult`."""
 
@@ -621,8 +627,7 @@ class _Recorder:
         self.probe_labels = tf.constant(samples["train_labels"][:PROBE_SAMPLES])
         self.val_full = (tf.constant(samples["val_images"]), tf.constant(samples["val_labels"]))
         # The same subset for every run (fixed seed), so compared runs see the same images.
-        subset = np.random.default_rng(0).permutation(len(samples["val_labels"]))
-        subset = np.sort(subset[:VALIDATION_SUBSET])
+        subset = validation_subset(len(samples["val_labels"]))
         self.val_subset = (
             tf.constant(samples["val_images"][subset]),
             tf.constant(samples["val_labels"][subset]),

@@ -44,3 +44,13 @@ def test_bare_loop_gives_the_first_kernel_its_own_learning_rate(fashion):
     _, bare_accuracy = bench.bare_loop(config, fashion)
     train_accuracy = train(config, fashion).final.val_accuracy
     assert abs(bare_accuracy - train_accuracy) <= 0.01
+
+
+def test_probes_floor_trains_the_same_run_cut_at_train_s_checkpoints(fashion):
+    # The probes' floor cuts the compiled calls at every checkpoint and adds the forward passes
+    # train() makes there: the run it trains is the bare loop's, to the last accuracy digit.
+    config = PRESETS["A1"].config.replace(train_samples=3_200, validation_samples=640, epochs=2)
+    _, bare_accuracy = bench.bare_loop(config, fashion)
+    seconds, floor_accuracy = bench.bare_loop(config, fashion, checkpoints=True)
+    assert seconds > 0 and bare_accuracy > 0.6
+    assert floor_accuracy == bare_accuracy
