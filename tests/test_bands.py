@@ -229,3 +229,13 @@ def test_a_diverged_seed_counts_only_where_it_recorded():
     assert by_checkpoint.seeds.tolist() == [2, 1, 1]
     assert by_checkpoint["count"].tolist() == [8, 2, 2]
     assert list(dict.fromkeys(table.step)) == [0, 10, 20]  # the longest seed's checkpoints
+
+
+@pytest.mark.slow
+def test_curves_of_a_diverging_band_count_its_diverged_seeds(fashion, tiny_quick_look):
+    # A2 blows up on every seed: the Curves view says so for the band, not for its first seed.
+    app = open_link(runs="A2", seeds="2", view="Curves")
+    assert not app.exception, app.exception
+    warnings = [warning.value for warning in app.warning]
+    assert any("2 of 2 seeds diverged (at steps" in warning for warning in warnings), warnings
+    assert not any("diverged at step" in warning for warning in warnings), warnings

@@ -301,7 +301,10 @@ def curves_view(
     figures: Figures,
     seed_bands: dict[str, list[training.RunResult]] | None = None,
 ) -> None:
-    diverged_banner(results)
+    seed_bands = seed_bands or {}
+    # A band's warning counts its diverged seeds; a lone run's names its step.
+    band_diverged_banner({label: seed_bands[label] for label in results if label in seed_bands})
+    diverged_banner({label: run for label, run in results.items() if label not in seed_bands})
     configs = configs_of(results)
     if seed_bands:
         every = {label: seed_bands.get(label, [result]) for label, result in results.items()}
