@@ -271,26 +271,33 @@ def trained_caption(optimizer: str, seeds: list[int], config: cfg.RunConfig) -> 
     )
 
 
+FIRST_STEP_DIGITS = {"gradient_norm": ".4g", "update_ratio": ".4g", "ratio_to_first": ".6g"}
+
+
+def first_step_titles() -> dict[str, str]:
+    """The first-step tables' column titles, in the reader's language."""
+    return {
+        "run": _("run"),
+        "gradient_norm": _("‖∇W‖, step 1"),
+        "update_ratio": _("‖ΔW‖/‖W‖, step 1"),
+        "ratio_to_first": _("× run 1"),
+    }
+
+
 def first_step_table(where, ratios) -> None:
     """One seed's first step: each twin's numbers, × run 1 against that seed's run 1."""
-    where.dataframe(
-        ratios,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "run": _("run"),
-            "gradient_norm": st.column_config.NumberColumn(_("‖∇W‖, step 1"), format="%.4g"),
-            "update_ratio": st.column_config.NumberColumn(_("‖ΔW‖/‖W‖, step 1"), format="%.4g"),
-            "ratio_to_first": st.column_config.NumberColumn(_("× run 1"), format="%.6g"),
-        },
-    )
+    titles = first_step_titles()
+    numbers = {
+        measure: st.column_config.NumberColumn(titles[measure], format=f"%{spec}")
+        for measure, spec in FIRST_STEP_DIGITS.items()
+    }
+    where.dataframe(ratios, hide_index=True, width="stretch", column_config={**titles, **numbers})
 
 
 def first_step_band_table(where, band) -> None:
     """Every seed's first step: each twin's mean with the seeds' range, as text."""
-    digits = {"gradient_norm": ".4g", "update_ratio": ".4g", "ratio_to_first": ".6g"}
     shown = band[["run"]].copy()
-    for measure, spec in digits.items():
+    for measure, spec in FIRST_STEP_DIGITS.items():
         shown[measure] = [
             _with_range(row[measure], row[f"{measure}_low"], row[f"{measure}_high"], spec)
             for _index, row in band.iterrows()
@@ -300,13 +307,7 @@ def first_step_band_table(where, band) -> None:
         shown,
         hide_index=True,
         width="stretch",
-        column_config={
-            "run": _("run"),
-            "gradient_norm": _("‖∇W‖, step 1"),
-            "update_ratio": _("‖ΔW‖/‖W‖, step 1"),
-            "ratio_to_first": _("× run 1"),
-            "seeds": _("seeds"),
-        },
+        column_config={**first_step_titles(), "seeds": _("seeds")},
     )
     where.caption(_(BAND_TABLE_NOTE))
 
