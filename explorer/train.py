@@ -257,7 +257,7 @@ class _Trainer:
         self.step_loss = tf.Variable(
             tf.zeros([config.total_steps + 1]), trainable=False, shape=[None]
         )
-        # autograph=False: the loops are explicit tf.while_loop / tf.cond, and converting the
+        # autograph=False: the loop is an explicit tf.while_loop, and converting the
         # Python source of Keras's layers and optimizers would only add seconds of tracing.
         self.run_steps = tf.function(self._run_steps, jit_compile=jit, autograph=False)
         order = tf.TensorSpec([None], tf.int32)
@@ -626,7 +626,6 @@ class _Recorder:
         self.probe_images = tf.constant(samples["train_images"][:PROBE_SAMPLES])
         self.probe_labels = tf.constant(samples["train_labels"][:PROBE_SAMPLES])
         self.val_full = (tf.constant(samples["val_images"]), tf.constant(samples["val_labels"]))
-        # The same subset for every run (fixed seed), so compared runs see the same images.
         subset = validation_subset(len(samples["val_labels"]))
         self.val_subset = (
             tf.constant(samples["val_images"][subset]),
