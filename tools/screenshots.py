@@ -177,9 +177,10 @@ def twin_lab(page, url: str, out: Path) -> None:
 
 
 def sweep_lab(page, url: str, out: Path) -> None:
-    """Sweep of the input scale on A1 (quick look): raw pixels diverge, ÷255 trains."""
+    """Sweep of the input scale on A1 (quick look), three seeds a value: raw pixels diverge,
+    ÷255 trains, and each value's band shows how far its seeds agree."""
     query = "sweep_knob=input_scale&sweep_scale=log&sweep_from=1&sweep_to=255&sweep_count=5"
-    e2e.open_app(page, f"{url}/?preset=A1&quick=true&{query}")
+    e2e.open_app(page, f"{url}/?preset=A1&quick=true&seeds=3&{query}")
     panel = e2e.open_tab(page, t("Sweep"))
     e2e.act_and_wait(page, panel.get_by_role("button", name=t("Run the sweep")).click)
     panel.locator(e2e.DRAWN_CHART_SELECTOR).first.wait_for()
