@@ -218,14 +218,16 @@ STATIC_TEXT = ("title", "markdown", "caption", "subheader", "header", "text")
 ALERTS = ("warning", "error", "info", "success", "exception")
 
 
-def page_texts(app: AppTest) -> list[str]:
-    """What the page says outside the open view (phase 1 of issue 15): the title, the intro,
-    the puzzle cards, the link's problems, the whole sidebar, and the view tabs' labels."""
+def page_texts(app: AppTest, open_view: bool = False) -> list[str]:
+    """What the page says: texts, alerts, labels, help, options, popover labels (charts' specs
+    and tables' cells aside). Without `open_view`, only what it says outside the open view
+    (phase 1 of issue 15): the title, the intro, the puzzle cards, the link's problems, the whole
+    sidebar, and the view tabs' labels; with it, the open view and its popovers too."""
     texts = []
 
     def walk(node) -> None:
         kind = getattr(node, "type", None)
-        if kind == "tab_container":  # the views: their labels, not their content
+        if kind == "tab_container" and not open_view:  # the views' labels, not their content
             texts.extend(tab.label for tab in node.children.values())
             return
         if kind in STATIC_TEXT or kind in ALERTS:
@@ -234,8 +236,10 @@ def page_texts(app: AppTest) -> list[str]:
             value = getattr(node, attribute, None)
             if isinstance(value, str):
                 texts.append(value)
-        if kind in ("selectbox", "radio", "multiselect"):
+        if kind in ("selectbox", "radio", "multiselect", "select_slider"):
             texts.extend(str(option) for option in node.options)
+        if kind == "popover":  # a block: its label is in its proto
+            texts.append(node.proto.popover.label)
         for child in getattr(node, "children", {}).values():
             walk(child)
 
@@ -334,31 +338,6 @@ def test_the_switch_turns_the_page_back_to_english_and_keeps_the_view():
 # --- every view and lab, after a run (phase 2 of issue 15) -------------------------------------
 
 
-def everything_said(app: AppTest) -> list[str]:
-    """What the whole page says, the open view and its popovers included: texts, alerts, labels,
-    help, options, metrics, tab and expander labels (charts' specs and tables' cells aside)."""
-    texts = []
-
-    def walk(node) -> None:
-        kind = getattr(node, "type", None)
-        if kind in STATIC_TEXT or kind in ALERTS:
-            texts.append(str(node.value))
-        for attribute in ("label", "help", "placeholder"):
-            value = getattr(node, attribute, None)
-            if isinstance(value, str):
-                texts.append(value)
-        if kind in ("selectbox", "radio", "multiselect", "select_slider"):
-            texts.extend(str(option) for option in node.options)
-        if kind == "popover":  # a block: its label is in its proto
-            texts.append(node.proto.popover.label)
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(app.main)
-    walk(app.sidebar)
-    return [text for text in texts if text]
-
-
 def chart_words(app: AppTest) -> list[str]:
     """The words of the page's charts: titles, subtitles, axis and legend titles (their specs)."""
     words = []
@@ -405,7 +384,7 @@ def test_every_view_and_lab_speaks_chinese_after_a_run(fashion, tiny_quick_look)
             app = app.run()
         assert not app.exception, (view, app.exception)
         assert not app.error, (view, [error.value for error in app.error])
-        said[view] = everything_said(app) + chart_words(app)
+        said[view] = page_texts(app, open_view=True) + chart_words(app)
         english.update({text: found for text in said[view] if (found := english_phrases(text))})
     assert english == {}
     # Each view drew its results (not only a hint to press a button), in Chinese.
